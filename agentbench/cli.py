@@ -1,0 +1,78 @@
+"""The `agentbench` command. Each command group lives in `agentbench/commands/<group>.py`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from agentbench.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Measure how AI agents fail: bias, variance, incoherence.")
+err = Console(stderr=True)
+
+# (module, typer sub-app name or None to merge top-level commands, help)
+_GROUPS = [
+    ("metrics", "metrics", "Metrics core: demo and checks."),
+    ("sandbox", "sandbox", "Docker sandboxes and images."),
+    ("serve", "serve", "Local model servers."),
+    ("scaffold", "scaffold", "Scaffold configs."),
+    ("tasks", "tasks", "SWE-bench style task suites."),
+    ("sweep", None, "run / report / compare / export / import / replay."),
+    ("mc", "mc", "Multiple-choice and safety evals."),
+    ("synth", "synth", "Synthetic optimizer experiments."),
+    ("view", None, "Trajectory viewer."),
+]
+
+
+def _register() -> None:
+    for mod_name, group, help_text in _GROUPS:
+        try:
+            mod = importlib.import_module(f"agentbench.commands.{mod_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"agentbench.commands.{mod_name}":
+                continue  # group not built yet
+            raise
+        sub = mod.app
+        if group is None:
+            for cmd in sub.registered_commands:
+                app.registered_commands.append(cmd)
+        else:
+            app.add_typer(sub, name=group, help=help_text)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the app, turning UserError into one line and a non-zero exit."""
+    from agentbench.logging import configure
+
+    configure(os.environ.get("AGENTBENCH_LOG_LEVEL", "WARNING"))
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The model interface: one request in, one response out, sync or async."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from agentbench.records import ModelRequest, ModelResponse
+
+
+class Model(ABC):
+    """A chat model behind one provider client. Subclasses implement `acomplete`."""
+
+    name: str
+
+    @abstractmethod
+    async def acomplete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
+        """Send `request`; retries, cost and cache are handled here. `seed_index` keys the cache."""
+
+    def complete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
+        """Blocking variant of `acomplete`, for threads."""
+        import asyncio
+
+        return asyncio.run(self.acomplete(request, seed_index=seed_index))

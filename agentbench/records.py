@@ -1,0 +1,307 @@
+"""Pydantic records shared by every part: sample keys, model calls, steps, outcomes.
+
+Everything that is logged or stored is one of these. Only pydantic is imported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+def content_hash(obj: Any, n: int = 16) -> str:
+    """Stable short sha256 of a JSON-able object (sorted keys)."""
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:n]
+
+
+class Record(BaseModel):
+    """Base for all records: forbid unknown fields so typos in configs are caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- sample keys
+
+
+class SampleKey(Record):
+    """Identity of one unroll: task, instance, system (by config hash) and seed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str
+    instance_id: str
+    system: str  # system name
+    system_hash: str  # content hash of the full system config
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """Content-derived id, the primary key in the run store."""
+        return content_hash([self.task, self.instance_id, self.system_hash, self.seed], 24)
+
+
+# ---------------------------------------------------------------- model I/O
+
+
+class ToolCall(Record):
+    """One tool call requested by the model."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | str  # str when the model sent unparsable JSON
+
+
+class ToolSpec(Record):
+    """A tool offered to the model (JSON schema parameters)."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class Message(Record):
+    """One chat message; the trajectory is a list of these."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+class Usage(Record):
+    """Token counts as the provider reports them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0  # includes reasoning tokens where the provider counts them so
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+        )
+
+
+class ModelRequest(Record):
+    """What is sent to a model: messages plus sampling and reasoning settings."""
+
+    model: str
+    messages: list[Message]
+    tools: list[ToolSpec] = Field(default_factory=list)
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    stop: list[str] | None = None
+    reasoning_budget: int | None = None  # Anthropic thinking budget tokens
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None  # OpenAI
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def cache_key(self, seed_index: int | None) -> str:
+        """Key for the response cache: the request plus the unroll's seed index."""
+        return content_hash([self.model_dump(mode="json"), seed_index], 32)
+
+
+class ModelResponse(Record):
+    """What came back: text, reasoning, tool calls, usage and cost (None = unknown)."""
+
+    text: str = ""
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None  # None means unknown price, never 0
+    finish_reason: str | None = None
+    model: str | None = None
+    latency_s: float = 0.0
+    retries: int = 0
+    cached: bool = False
+
+
+# ---------------------------------------------------------------- sandbox
+
+
+class ExecResult(Record):
+    """Result of one command in a sandbox shell."""
+
+    exit_code: int | None  # None when killed at the timeout
+    output: str  # stdout and stderr interleaved, decoded with replacement
+    truncated: bool = False
+    timed_out: bool = False
+    duration_s: float = 0.0
+    shell_restarted: bool = False
+
+
+# ---------------------------------------------------------------- trajectory events
+
+
+class ExitStatus(StrEnum):
+    """How an unroll ended. Limits end the run and it is still graded."""
+
+    SUBMITTED = "submitted"
+    STEP_LIMIT = "step_limit"
+    MESSAGE_LIMIT = "message_limit"
+    TOKEN_LIMIT = "token_limit"
+    COST_LIMIT = "cost_limit"
+    TIME_LIMIT = "time_limit"
+    FORMAT_ERROR_LIMIT = "format_error_limit"
+    INFRA_ERROR = "infra_error"  # not an outcome: missing data
+
+
+LIMIT_STATUSES = frozenset(
+    {
+        ExitStatus.STEP_LIMIT,
+        ExitStatus.MESSAGE_LIMIT,
+        ExitStatus.TOKEN_LIMIT,
+        ExitStatus.COST_LIMIT,
+        ExitStatus.TIME_LIMIT,
+        ExitStatus.FORMAT_ERROR_LIMIT,
+    }
+)
+
+
+class StartEvent(Record):
+    """First line of a trajectory file."""
+
+    type: Literal["start"] = "start"
+    schema_version: int = SCHEMA_VERSION
+    key: SampleKey
+    system_config: dict[str, Any] = Field(default_factory=dict)
+    task_info: dict[str, Any] = Field(default_factory=dict)
+    messages: list[Message] = Field(default_factory=list)  # initial system + task prompt
+    t: float
+
+
+class ModelCallEvent(Record):
+    """One model call: the new messages since the last call are implied by the log."""
+
+    type: Literal["model_call"] = "model_call"
+    step: int
+    request_hash: str
+    response: ModelResponse
+    t: float
+
+
+class ActionEvent(Record):
+    """An action the scaffold parsed from the model's reply."""
+
+    type: Literal["action"] = "action"
+    step: int
+    tool: str  # "bash", "edit", "submit", ...
+    arguments: dict[str, Any]
+    tool_call_id: str | None = None
+    t: float
+
+
+class ObservationEvent(Record):
+    """What the action produced, and the message sent back to the model."""
+
+    type: Literal["observation"] = "observation"
+    step: int
+    result: ExecResult | None = None
+    message: Message
+    t: float
+
+
+class FormatErrorEvent(Record):
+    """The reply could not be parsed into an action; the message explains it to the model."""
+
+    type: Literal["format_error"] = "format_error"
+    step: int
+    error: str
+    message: Message
+    t: float
+
+
+class EndEvent(Record):
+    """Last line: how it ended, the patch, totals."""
+
+    type: Literal["end"] = "end"
+    exit_status: ExitStatus
+    patch: str = ""
+    n_actions: int = 0
+    n_messages: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+    wall_s: float = 0.0
+    error: str | None = None
+    t: float
+
+
+Event = StartEvent | ModelCallEvent | ActionEvent | ObservationEvent | FormatErrorEvent | EndEvent
+
+
+# ---------------------------------------------------------------- outcomes and samples
+
+
+class TestOutcome(Record):
+    """Per-test grading of one unroll on one instance (METHODS.md §2b)."""
+
+    __test__ = False  # not a pytest class
+
+    tests: list[str]  # FAIL_TO_PASS then PASS_TO_PASS, the order of `passed`
+    passed: list[bool]
+    fail_to_pass: list[str]
+    pass_to_pass: list[str]
+    resolved: bool
+    unchanged: bool = False  # graded "unchanged" (limit hit or empty patch)
+    patch_applied: bool = True
+    flaky: list[str] = Field(default_factory=list)  # tests whose result changed under regrade
+    grading_s: float = 0.0
+    log_excerpt: str = ""
+
+
+class ChoiceOutcome(Record):
+    """One multiple-choice unroll: a distribution over options (METHODS.md §2a)."""
+
+    probs: list[float]
+    target: int
+    parsed: bool = True
+    answer_text: str = ""
+
+
+class VectorOutcome(Record):
+    """A continuous outcome (embedding, iterate) with no target (variance only) or a target."""
+
+    vector: list[float]
+
+
+class SampleStatus(StrEnum):
+    """Where a sample stands in the run store."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"  # has an outcome
+    MISSING = "missing"  # infrastructure failure after the retry policy: no outcome
+
+
+class SampleResult(Record):
+    """One row of the run store."""
+
+    key: SampleKey
+    status: SampleStatus
+    outcome: TestOutcome | ChoiceOutcome | VectorOutcome | None = None
+    resolved: bool | None = None
+    exit_status: ExitStatus | None = None
+    n_actions: int = 0
+    length: float | None = None  # METHODS.md §3 length: actions, tokens or steps
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    wall_s: float = 0.0
+    attempts: int = 1
+    error: str | None = None  # infra failure reason when MISSING
+    trajectory_path: str | None = None  # relative to the run folder

@@ -1,0 +1,33 @@
+"""The sandbox interface the agent loop and tasks program against."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from agentbench.records import ExecResult
+
+
+class Sandbox(Protocol):
+    """A running, isolated environment with a persistent shell."""
+
+    id: str
+
+    def exec(self, command: str, timeout: float = 60.0) -> ExecResult:
+        """Run `command` in the persistent shell (cwd and env carry over)."""
+        ...
+
+    def read_file(self, path: str) -> bytes:
+        """Read a file from the sandbox."""
+        ...
+
+    def write_file(self, path: str, data: bytes | str) -> None:
+        """Write a file into the sandbox (parents created)."""
+        ...
+
+    def diff(self, base_commit: str | None = None, exclude: list[str] | None = None) -> str:
+        """`git diff` of the working tree (incl. untracked files) against `base_commit`."""
+        ...
+
+    def close(self) -> None:
+        """Stop and remove the container (idempotent)."""
+        ...
