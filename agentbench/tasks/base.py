@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from agentbench.config import SystemConfig
 from agentbench.records import SampleKey, SampleResult
 
 
 class Task(Protocol):
-    """A set of instances that can be unrolled under a system with a seed, and graded."""
+    """A set of instances that can be unrolled under a system with a seed, and graded.
+
+    A task is built from its spec dict (see `agentbench.tasks.registry`), so an executor
+    on another machine (Ray) can rebuild it from the spec alone.
+    """
 
     name: str
 
@@ -17,10 +22,12 @@ class Task(Protocol):
         """The selected instances, in a stable order."""
         ...
 
-    def run_sample(self, key: SampleKey, system: dict[str, Any], run_dir: Path) -> SampleResult:
+    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
         """Unroll and grade one sample; write its trajectory under `run_dir`.
 
         An infrastructure failure raises `agentbench.errors.InfraError` (the executor
         applies the retry policy and records MISSING); agent failures are outcomes.
+        Tasks that are pure model calls may also define
+        `async def arun_sample(key, system, run_dir) -> SampleResult` for high concurrency.
         """
         ...

@@ -1,0 +1,62 @@
+"""Configs shared across parts: which model, which scaffold, which limits make a system."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from agentbench.records import Record, content_hash
+
+
+class ModelConfig(Record):
+    """How to reach one model and how to sample from it."""
+
+    provider: Literal["openai", "anthropic", "litellm", "local", "scripted"]
+    name: str
+    base_url: str | None = None
+    api_key_env: str | None = None  # name of the env var holding the key; the key itself is never stored
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_tokens: int | None = None
+    reasoning_budget: int | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    max_concurrency: int = 16
+    timeout_s: float = 600.0
+    max_retries: int = 6
+    cache: bool = False  # response cache; off by default for fresh unrolls
+    cache_dir: str | None = None
+    price_input_per_mtok: float | None = None  # overrides the price table
+    price_output_per_mtok: float | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class LimitsConfig(Record):
+    """Limits that end an unroll (it is still graded)."""
+
+    max_steps: int = 50
+    max_messages: int = 250
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+    max_wall_s: float = 3600.0
+    max_format_errors: int = 10
+    command_timeout_s: float = 120.0
+
+
+class SystemConfig(Record):
+    """A system under test: model + scaffold + settings. Its hash is part of every sample key."""
+
+    name: str
+    model: ModelConfig
+    scaffold: str  # a name in scaffolds/ or a path to a YAML file
+    scaffold_overrides: dict[str, Any] = Field(default_factory=dict)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+
+    def config_hash(self) -> str:
+        """Hash of everything that changes behaviour (the name is a label and is left out)."""
+        d = self.model_dump(mode="json", exclude={"name"})
+        # where the model is served and where its cache lives do not change the system
+        for k in ("base_url", "api_key_env", "max_concurrency", "cache", "cache_dir"):
+            d["model"].pop(k, None)
+        return content_hash(d)
