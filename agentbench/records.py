@@ -181,6 +181,8 @@ class StartEvent(Record):
     system_config: dict[str, Any] = Field(default_factory=dict)
     task_info: dict[str, Any] = Field(default_factory=dict)
     messages: list[Message] = Field(default_factory=list)  # initial system + task prompt
+    scaffold: dict[str, Any] = Field(default_factory=dict)  # resolved scaffold config (replay/fork)
+    task_vars: dict[str, Any] = Field(default_factory=dict)  # template variables (replay/fork)
     t: float
 
 
@@ -191,6 +193,7 @@ class ModelCallEvent(Record):
     step: int
     request_hash: str
     response: ModelResponse
+    replayed: bool = False  # True when the response came from a recorded trajectory (fork)
     t: float
 
 
