@@ -517,6 +517,10 @@ class RunStore:
 
     def mark_running(self, key: SampleKey, started_at: float | None = None) -> None:
         """Record that a sample started; a crash leaves it RUNNING and resume re-runs it."""
+        self.mark_running_async(key, started_at).result()
+
+    def mark_running_async(self, key: SampleKey, started_at: float | None = None) -> Future[None]:
+        """Queue the RUNNING mark without waiting (it only informs progress and viewers)."""
         t = time.time() if started_at is None else started_at
 
         def op(c: sqlite3.Connection) -> None:
@@ -530,7 +534,7 @@ class RunStore:
                  SampleStatus.RUNNING.value, t, t),
             )  # fmt: skip
 
-        self._write(op).result()
+        return self._write(op)
 
     # ------------------------------------------------------------ samples: reads
 

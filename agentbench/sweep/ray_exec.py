@@ -1,0 +1,100 @@
+"""The Ray executor: each attempt is a Ray task that rebuilds the Task from its spec on the
+worker and returns the SampleResult as JSON; the driver keeps the run store."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from agentbench.config import SystemConfig
+from agentbench.errors import EnvironmentProblem, InfraError, UserError
+from agentbench.records import SampleKey, SampleResult
+from agentbench.sweep.plan import PlannedSample
+
+_TASKS: dict[str, Any] = {}  # per worker process: spec JSON -> Task, built once
+
+
+def run_on_worker(
+    task_spec: dict[str, Any], key_json: str, system_json: str, run_dir: str
+) -> dict[str, Any]:
+    """Ray task body: rebuild the task, run one attempt, report infra failures as data."""
+    from agentbench.sweep.taskload import build_task
+
+    blob = json.dumps(task_spec, sort_keys=True)
+    task = _TASKS.get(blob)
+    if task is None:
+        task = _TASKS[blob] = build_task(task_spec)
+    key = SampleKey.model_validate_json(key_json)
+    system = SystemConfig.model_validate_json(system_json)
+    try:
+        result = task.run_sample(key, system, Path(run_dir))
+    except InfraError as exc:
+        # exceptions crossing Ray get wrapped; a plain dict keeps the reason intact
+        return {"infra_error": exc.reason, "message": str(exc), "pid": os.getpid()}
+    except UserError as exc:
+        return {"user_error": str(exc), "pid": os.getpid()}
+    return {"result": result.model_dump_json(), "pid": os.getpid()}
+
+
+class RayRunner:
+    """Hands each attempt to a Ray cluster (an existing one at `address`, or a local one)."""
+
+    def __init__(
+        self,
+        task_specs: list[dict[str, Any]],
+        systems: list[SystemConfig],
+        run_dir: Path,
+        *,
+        address: str | None = None,
+        num_cpus: int | None = None,
+        cpus_per_sample: float = 1.0,
+    ) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise EnvironmentProblem(
+                "the ray executor needs the ray package",
+                field="--executor ray",
+                fix="pip install 'agentbench[ray]'",
+            ) from None
+        self._ray = ray
+        self._owns = not ray.is_initialized()
+        if self._owns:
+            kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            if address:
+                kw["address"] = address
+            elif num_cpus is not None:
+                kw["num_cpus"] = num_cpus
+            ray.init(**kw)
+        self.task_specs = task_specs
+        self.system_json = [s.model_dump_json() for s in systems]
+        self.run_dir = str(run_dir.resolve())
+        self._remote = ray.remote(run_on_worker).options(num_cpus=cpus_per_sample, max_retries=0)
+        self.worker_pids: set[int] = set()
+
+    async def run(self, sample: PlannedSample) -> SampleResult:
+        """One attempt as a Ray task; a lost worker is an infra failure."""
+        ray = self._ray
+        ref = self._remote.remote(
+            self.task_specs[sample.task_index],
+            sample.key.model_dump_json(),
+            self.system_json[sample.system_index],
+            self.run_dir,
+        )
+        try:
+            out: dict[str, Any] = await ref
+        except ray.exceptions.RayError as exc:
+            raise InfraError("ray", f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        self.worker_pids.add(int(out["pid"]))
+        if "infra_error" in out:
+            raise InfraError(out["infra_error"], out["message"].split(": ", 1)[-1])
+        if "user_error" in out:
+            raise EnvironmentProblem(f"on a Ray worker: {out['user_error']}")
+        return SampleResult.model_validate_json(out["result"])
+
+    def close(self) -> None:
+        """Shut down the cluster if this runner started it."""
+        if self._owns and self._ray.is_initialized():
+            self._ray.shutdown()

@@ -1,0 +1,173 @@
+"""Run a sweep into its run folder: reap orphans, plan by key, skip what is done, drive."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from agentbench.config import SystemConfig
+from agentbench.errors import EnvironmentProblem
+from agentbench.logging import get_logger
+from agentbench.records import Record
+from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
+from agentbench.sweep.plan import PlannedSample, plan_samples
+from agentbench.sweep.spec import SweepSpec
+from agentbench.sweep.store import TRAJECTORY_DIR, RunStore
+from agentbench.sweep.taskload import build_task
+from agentbench.tasks.base import Task
+
+log = get_logger(__name__)
+
+ExecutorName = Literal["local", "ray"]
+
+
+class SweepSummary(Record):
+    """What one `run_sweep` call did."""
+
+    run_dir: str
+    planned: int
+    already_done: int
+    ran: int
+    done: int
+    missing: int
+    retries: int
+    steps: int
+    cost_usd: float
+    cost_unknown: int
+    stopped_by_cost: bool
+    not_scheduled: int
+    wall_s: float
+
+
+def reap_orphans() -> None:
+    """Remove containers left by dead agentbench processes (if the sandbox part provides it)."""
+    try:
+        from agentbench.sandbox.reaper import reap
+    except ModuleNotFoundError as exc:
+        if exc.name != "agentbench.sandbox.reaper":
+            raise
+        log.debug("reaper_unavailable")
+        return
+    try:
+        reap()
+    except EnvironmentProblem as exc:
+        # no Docker engine: nothing can be orphaned; tasks that need Docker will say so
+        log.debug("reaper_skipped", reason=str(exc))
+
+
+def _effective_systems(spec: SweepSpec) -> list[SystemConfig]:
+    """Apply the spec's model-call gate (it is not part of the config hash)."""
+    n = spec.concurrency.model_calls
+    if n is None:
+        return list(spec.systems)
+    return [
+        s.model_copy(update={"model": s.model.model_copy(update={"max_concurrency": n})})
+        for s in spec.systems
+    ]
+
+
+def _remove_stale_trajectories(run_dir: Path, keys: set[str], known: list[str]) -> int:
+    """Delete partial trajectory files of samples about to be re-run (one walk of the folder)."""
+    n = 0
+    for rel in known:
+        p = run_dir / rel
+        if p.is_file():
+            p.unlink()
+            n += 1
+    root = run_dir / TRAJECTORY_DIR
+    if not keys or not root.is_dir():
+        return n
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            # trajectory files carry the 24-hex sample key in their name
+            stem = f.split(".", 1)[0]
+            if any(k in stem for k in keys):
+                Path(dirpath, f).unlink()
+                n += 1
+    return n
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    executor: ExecutorName = "local",
+    ray_address: str | None = None,
+    ray_num_cpus: int | None = None,
+    ray_cpus_per_sample: float = 1.0,
+    on_progress: ProgressCallback | None = None,
+    task_factory: Callable[[dict[str, Any]], Task] = build_task,
+    run_dir: Path | None = None,
+) -> SweepSummary:
+    """Run every sample of `spec` not yet done into its run folder; resumable at any point."""
+    reap_orphans()
+    tasks = [task_factory(t) for t in spec.tasks]
+    rd = run_dir or spec.resolved_run_dir()
+    with RunStore.create(rd, spec) as store:
+        for s in spec.systems:
+            store.register_system(s)
+        for t, ts in zip(tasks, spec.tasks, strict=True):
+            store.register_task(t.name, ts)
+        planned = plan_samples(spec, tasks)
+        done = store.done_keys()
+        todo: list[PlannedSample] = [p for p in planned if p.key.key not in done]
+        prior = store.status_of({p.key.key for p in todo})
+        rerun = {k for k, (status, _) in prior.items() if status != "done"}
+        known = [
+            r.trajectory_path
+            for k in rerun
+            if (r := store.get(k)) is not None and r.trajectory_path is not None
+        ]
+        removed = _remove_stale_trajectories(rd, rerun, known)
+        if removed:
+            log.info("stale_trajectories_removed", n=removed)
+        stats = store.stats()
+        progress = Progress(
+            total=len(planned),
+            already_done=len(planned) - len(todo),
+            to_run=len(todo),
+            cost_usd=stats.cost_usd,
+        )
+        gates = Gates(
+            samples=spec.concurrency.samples, retry=spec.retry, cost_limit_usd=spec.cost_limit_usd
+        )
+        systems = _effective_systems(spec)
+        runner: SampleRunner
+        if executor == "ray":
+            from agentbench.sweep.ray_exec import RayRunner
+
+            runner = RayRunner(
+                spec.tasks,
+                systems,
+                rd,
+                address=ray_address,
+                num_cpus=ray_num_cpus,
+                cpus_per_sample=ray_cpus_per_sample,
+            )
+        else:
+            from agentbench.sweep.local import LocalRunner
+
+            runner = LocalRunner(tasks, systems, rd, threads=spec.concurrency.samples)
+        try:
+            attempts = {k: a for k, (_, a) in prior.items()}
+            asyncio.run(drive(todo, runner, store, gates, progress, on_progress, attempts))
+        finally:
+            runner.close()
+        log.info("sweep_finished", run_dir=str(rd), done=progress.done, missing=progress.missing)
+        return SweepSummary(
+            run_dir=str(rd),
+            planned=progress.total,
+            already_done=progress.already_done,
+            ran=progress.finished,
+            done=progress.done,
+            missing=progress.missing,
+            retries=progress.retries,
+            steps=progress.steps,
+            cost_usd=progress.cost_usd,
+            cost_unknown=progress.cost_unknown,
+            stopped_by_cost=progress.stopped_by_cost,
+            not_scheduled=progress.not_scheduled,
+            wall_s=progress.elapsed_s,
+        )

@@ -1,0 +1,192 @@
+"""The sweep spec: tasks × systems × seeds, concurrency, retry policy and cost limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from agentbench.config import SystemConfig
+from agentbench.errors import ConfigError
+from agentbench.records import Record
+
+
+class RetryPolicy(Record):
+    """How infrastructure failures are retried before a sample is recorded MISSING."""
+
+    max_attempts: int = Field(3, ge=1)
+    backoff_s: float = Field(2.0, ge=0)  # wait before the 2nd attempt
+    backoff_factor: float = Field(2.0, ge=1)
+    max_backoff_s: float = Field(60.0, ge=0)
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return min(self.max_backoff_s, self.backoff_s * self.backoff_factor ** (attempt - 1))
+
+
+class Concurrency(Record):
+    """Concurrency gates: samples in flight, and model calls per model (None = the model's own)."""
+
+    samples: int = Field(4, ge=1)
+    model_calls: int | None = Field(None, ge=1)
+
+
+class SweepSpec(Record):
+    """One sweep: every (task instance, system, seed) is a sample keyed by its content."""
+
+    name: str = Field(min_length=1)
+    run_dir: str | None = None  # default: runs/<name>
+    tasks: list[dict[str, Any]] = Field(min_length=1)  # each passed to make_task
+    systems: list[SystemConfig] = Field(min_length=1)
+    seeds: int | list[int] = 5  # a count (0..n-1) or explicit seeds
+    concurrency: Concurrency = Field(default_factory=Concurrency)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    cost_limit_usd: float | None = Field(None, gt=0)  # stop scheduling once spent cost reaches it
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_ok(cls, v: int | list[int]) -> int | list[int]:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("seeds must be a positive count or a list of seeds")
+        if isinstance(v, list) and (not v or len(set(v)) != len(v)):
+            raise ValueError("seed list must be non-empty and without repeats")
+        return v
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks_ok(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, t in enumerate(v):
+            if "kind" not in t:
+                raise ValueError(f"task {i} has no 'kind' (e.g. swebench, mc)")
+        return v
+
+    @model_validator(mode="after")
+    def _systems_distinct(self) -> SweepSpec:
+        names: set[str] = set()
+        hashes: dict[str, str] = {}
+        for s in self.systems:
+            if s.name in names:
+                raise ValueError(f"two systems are named {s.name!r}")
+            names.add(s.name)
+            h = s.config_hash()
+            if h in hashes:
+                raise ValueError(
+                    f"systems {hashes[h]!r} and {s.name!r} are identical (same config hash); "
+                    "add seeds instead of a copy"
+                )
+            hashes[h] = s.name
+        return self
+
+    def seed_list(self) -> list[int]:
+        """The seeds, in order."""
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+    def resolved_run_dir(self) -> Path:
+        """The run folder (relative paths are taken from the working directory)."""
+        return Path(self.run_dir) if self.run_dir else Path("runs") / self.name
+
+
+def _set_path(doc: Any, dotted: str, value: Any, source: str) -> None:
+    """Set `a.b.0.c` in nested dicts/lists; list indexes must exist."""
+    parts = dotted.split(".")
+    cur = doc
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(cur, list):
+            if not part.isdigit() or int(part) >= len(cur):
+                raise ConfigError(
+                    f"--set {dotted}: no list item {part!r} (the list has {len(cur)})",
+                    path=source,
+                    field=where,
+                    fix="use an index that exists",
+                )
+            idx = int(part)
+            if last:
+                cur[idx] = value
+            else:
+                cur = cur[idx]
+        elif isinstance(cur, dict):
+            if last:
+                cur[part] = value
+            else:
+                if part not in cur or cur[part] is None:
+                    cur[part] = {}
+                cur = cur[part]
+        else:
+            raise ConfigError(
+                f"--set {dotted}: {where} is a value, not a mapping or list",
+                path=source,
+                field=where,
+                fix="set the field itself",
+            )
+
+
+def apply_overrides(doc: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
+    """Apply `key.path=value` overrides (value parsed as YAML) to a spec document."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(
+                f"--set {item!r} lacks '='", path=source, fix="write --set key.path=value"
+            )
+        dotted, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        _set_path(doc, dotted.strip(), value, source)
+    return doc
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validate_spec(doc: Any, source: str) -> SweepSpec:
+    """Validate a spec document; the first problem becomes a ConfigError naming file and key."""
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            "a sweep spec must be a YAML mapping", path=source, fix="see sweeps/example.yaml"
+        )
+    try:
+        return SweepSpec.model_validate(doc)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        field = _loc(e["loc"]) or None
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            msg, fix = "unknown key", "remove it or fix its spelling"
+        elif kind == "missing":
+            msg, fix = "required key is missing", "add it"
+        else:
+            msg, fix = e["msg"], "see sweeps/example.yaml"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(msg + more, path=source, field=field, fix=fix) from None
+
+
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> SweepSpec:
+    """Load a sweep spec from YAML, apply `--set` overrides, validate."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "file not found", path=str(p), fix="pass a sweep spec YAML file"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read ({exc})", path=str(p), fix="pass a readable YAML file"
+        ) from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError(
+            "invalid YAML", path=str(p), field=where, fix="fix the YAML syntax"
+        ) from None
+    if isinstance(doc, dict):
+        apply_overrides(doc, overrides or [], str(p))
+    return validate_spec(doc, str(p))

@@ -1,0 +1,74 @@
+"""Sweep spec loading: YAML, --set overrides, errors that name the file and key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agentbench.errors import ConfigError
+from agentbench.sweep.spec import RetryPolicy, load_spec
+
+
+def _write(tmp_path: Path, doc: Any) -> Path:
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    return p
+
+
+def test_load_and_override(tmp_path: Path, seed_spec: dict[str, Any]) -> None:
+    p = _write(tmp_path, seed_spec)
+    spec = load_spec(p, ["seeds=10", "systems.0.model.temperature=0.7", "concurrency.samples=2"])
+    assert spec.seed_list() == list(range(10))
+    assert spec.systems[0].model.temperature == 0.7
+    assert spec.concurrency.samples == 2
+    spec = load_spec(p, ["seeds=[3, 5]"])
+    assert spec.seed_list() == [3, 5]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "needle"),
+    [
+        (["systems.0.model.temprature=0.5"], "systems.0.model.temprature", "unknown key"),
+        (["retry.max_attempts=0"], "retry.max_attempts", "greater than or equal"),
+        (["seeds=0"], "seeds", "positive"),
+        (["bogus=1"], "bogus", "unknown key"),
+        (["systems.7.name=x"], "systems.7", "no list item"),
+        (["systems.1.name=a"], None, "two systems are named 'a'"),
+        (["systems.1.model.temperature=0.1"], None, "identical"),
+    ],
+)
+def test_bad_keys_name_file_and_path(
+    tmp_path: Path, seed_spec: dict[str, Any], overrides: list[str], field: str | None, needle: str
+) -> None:
+    p = _write(tmp_path, seed_spec)
+    with pytest.raises(ConfigError) as ei:
+        load_spec(p, overrides)
+    msg = str(ei.value)
+    assert str(p) in msg
+    assert needle in msg
+    if field:
+        assert ei.value.field == field
+
+
+def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_spec(tmp_path / "nope.yaml")
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        load_spec(p)
+
+
+def test_renamed_system_has_same_hash(tmp_path: Path, seed_spec: dict[str, Any]) -> None:
+    p = _write(tmp_path, seed_spec)
+    a = load_spec(p).systems[0]
+    b = load_spec(p, ["systems.0.name=renamed"]).systems[0]
+    assert a.name != b.name and a.config_hash() == b.config_hash()
+
+
+def test_retry_backoff_grows_and_caps() -> None:
+    r = RetryPolicy(max_attempts=5, backoff_s=1.0, backoff_factor=3.0, max_backoff_s=5.0)
+    assert [r.delay(i) for i in (1, 2, 3)] == [1.0, 3.0, 5.0]
