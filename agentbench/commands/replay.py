@@ -1,0 +1,167 @@
+"""`agentbench replay TRAJ`: re-run a trajectory's actions, or fork it at step K with new seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Replay and fork trajectories.")
+out = Console()
+
+
+def _sandbox_factory(image: str, workdir: str, run_id: str) -> Any:
+    """A factory of fresh Docker sandboxes for the trajectory's image."""
+    from agentbench.agent.secrets import sandbox_env
+    from agentbench.sandbox.docker import DockerSandbox
+
+    return lambda: DockerSandbox(image, run_id=run_id, workdir=workdir, env=sandbox_env())
+
+
+def _load_model_config(path: Path | None, recorded: dict[str, Any]) -> Any:
+    import yaml
+    from pydantic import ValidationError
+
+    from agentbench.config import ModelConfig
+    from agentbench.errors import ConfigError
+
+    if path is None:
+        return ModelConfig.model_validate(recorded["model"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"cannot read ({exc})", path=str(path), fix="give a YAML ModelConfig"
+        ) from None
+    if isinstance(raw, dict) and "model" in raw and isinstance(raw["model"], dict):
+        raw = raw["model"]  # a whole system config: take its model
+    try:
+        return ModelConfig.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise ConfigError(
+            e["msg"], path=str(path), field=".".join(map(str, e["loc"])) or None,
+            fix="see agentbench/config.py ModelConfig",
+        ) from None  # fmt: skip
+
+
+@app.command("replay")
+def replay(
+    traj: Path = typer.Argument(..., help="Trajectory file (JSONL)."),
+    fork_at: list[int] = typer.Option(
+        [], "--fork-at", help="Fork after K model calls (repeatable)."
+    ),
+    seeds: int = typer.Option(5, "--seeds", help="Continuations per fork point."),
+    seed_start: int = typer.Option(1000, "--seed-start", help="First seed of the continuations."),
+    model_config: Path | None = typer.Option(
+        None,
+        "--model-config",
+        help="YAML ModelConfig for the continuations (default: the recorded one).",
+    ),
+    image: str | None = typer.Option(
+        None, "--image", help="Sandbox image (default: task_info.image)."
+    ),
+    workdir: str | None = typer.Option(
+        None, "--workdir", help="Sandbox workdir (default: task_info.workdir)."
+    ),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Folder for fork trajectories (default: next to TRAJ)."
+    ),
+    concurrency: int = typer.Option(1, "--concurrency", help="Forks run at once."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Re-run TRAJ's actions in a fresh sandbox and show where observations differ; with --fork-at, continue from step K under new seeds."""
+    from agentbench.errors import DataError
+    from agentbench.trajectory import read_trajectory
+
+    t = read_trajectory(traj)
+    info = t.start.task_info
+    img = image or info.get("image")
+    if not img:
+        raise DataError(
+            "the start event has no task_info.image",
+            path=str(traj),
+            field="start.task_info.image",
+            fix="pass --image",
+        )
+    wd = workdir or info.get("workdir") or "/"
+    factory = _sandbox_factory(img, wd, f"replay-{t.start.key.key[:12]}")
+    if not fork_at:
+        _replay(traj, factory, as_json)
+    else:
+        _fork(
+            traj,
+            t,
+            factory,
+            fork_at,
+            seeds,
+            seed_start,
+            model_config,
+            out_dir,
+            concurrency,
+            as_json,
+        )
+
+
+def _replay(traj: Path, factory: Any, as_json: bool) -> None:
+    from agentbench.agent.replay import replay_actions
+
+    with factory() as sb:
+        rep = replay_actions(traj, sb)
+    if as_json:
+        out.print_json(rep.model_dump_json())
+        return
+    table = Table("#", "step", "tool", "command", "exit rec/new", "same")
+    for s in rep.steps:
+        table.add_row(
+            str(s.index), str(s.step), s.tool, s.command[:60],
+            f"{s.recorded_exit}/{s.replay_exit}", "yes" if s.same else "[red]NO[/]",
+        )  # fmt: skip
+    out.print(table)
+    for s in rep.steps:
+        if not s.same:
+            out.rule(f"action {s.index} (step {s.step}) differs")
+            out.print(s.diff or "(exit status or timeout differs)", markup=False, highlight=False)
+    first = "none" if rep.first_divergence is None else f"action {rep.first_divergence}"
+    out.print(
+        f"{rep.n_differ}/{rep.n_actions} actions gave a different observation; first divergence: {first}"
+    )
+
+
+def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed_start: int,
+          model_config: Path | None, out_dir: Path | None, concurrency: int, as_json: bool) -> None:  # fmt: skip
+    from agentbench.agent.replay import fork
+    from agentbench.models import make_model
+
+    mc = _load_model_config(model_config, t.start.system_config)
+    model = make_model(mc)
+    dest = out_dir or traj.parent / f"{traj.stem}.forks"
+    rep = fork(traj, fork_at, list(range(seed_start, seed_start + seeds)), model,
+               sandbox_factory=factory, out_dir=dest, model_config=mc, concurrency=concurrency)  # fmt: skip
+    if as_json:
+        out.print_json(rep.model_dump_json())
+        return
+    table = Table("fork at", "seed", "exit", "actions", "patch", "resolved")
+    for r in rep.results:
+        resolved = "-" if r.outcome is None else str(r.outcome.resolved)
+        table.add_row(
+            str(r.fork_at),
+            str(r.seed),
+            r.error or r.exit_status.value,
+            str(r.n_actions),
+            r.patch_hash or "-",
+            resolved,
+        )
+    out.print(table)
+    spread = Table("fork at", "n", "missing", "distinct patches", "exit statuses", "variance")
+    for s in rep.spread:
+        statuses = ", ".join(f"{k}={v}" for k, v in sorted(s.exit_statuses.items()))
+        var = "ungraded" if s.variance is None else f"{s.variance:.3f}"
+        spread.add_row(
+            str(s.fork_at), str(s.n), str(s.n_missing), str(s.distinct_patches), statuses, var
+        )
+    out.print(spread)
+    out.print(f"fork trajectories in {dest}")
