@@ -26,6 +26,7 @@ _GROUPS = [
     ("mc", "mc", "Multiple-choice and safety evals."),
     ("synth", "synth", "Synthetic optimizer experiments."),
     ("view", None, "Trajectory viewer."),
+    ("replay", None, "Replay and fork trajectories."),
 ]
 
 
