@@ -1,0 +1,167 @@
+"""Top-level commands `run`, `export` and `demo`: sweeps into a run folder, and the main job."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from agentbench.sweep.executor import Progress
+    from agentbench.sweep.runner import SweepSummary
+
+app = typer.Typer(add_completion=False)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _fmt_s(s: float | None) -> str:
+    if s is None:
+        return "?"
+    s = int(s)
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+class _LiveProgress:
+    """A rich progress bar fed by the executor's progress callback."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+        from rich.progress import Progress as Bar
+
+        self.enabled = enabled
+        self.bar = Bar(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            console=err,
+            transient=False,
+            disable=not enabled,
+        )
+        self.task_id: int | None = None
+
+    def __enter__(self) -> _LiveProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def __call__(self, p: Progress) -> None:
+        stats = (
+            f"running {p.running}  missing {p.missing}  retries {p.retries}  "
+            f"steps {p.steps}  cost ${p.cost_usd:.4f}"
+            + (f" (+{p.cost_unknown} unknown)" if p.cost_unknown else "")
+            + f"  elapsed {_fmt_s(p.elapsed_s)}  eta {_fmt_s(p.eta_s)}"
+            + ("  [yellow]cost limit reached[/]" if p.stopped_by_cost else "")
+        )
+        if self.task_id is None:
+            self.task_id = self.bar.add_task("samples", total=p.to_run, stats=stats)
+        self.bar.update(self.task_id, completed=p.finished + p.not_scheduled, stats=stats)
+
+
+def _print_summary(s: SweepSummary) -> None:
+    out.print(
+        f"[bold]{s.run_dir}[/]: {s.planned} samples planned, {s.already_done} already done, "
+        f"{s.ran} run now ({s.done} done, {s.missing} missing after retries); "
+        f"{s.steps} steps, cost ${s.cost_usd:.4f}"
+        + (f" + {s.cost_unknown} samples of unknown cost" if s.cost_unknown else "")
+        + f", {_fmt_s(s.wall_s)} wall",
+        highlight=False,
+    )
+    if s.stopped_by_cost:
+        out.print(
+            f"[yellow]cost limit reached:[/] {s.not_scheduled} samples not scheduled "
+            "(raise cost_limit_usd and run again to continue)"
+        )
+    if s.missing:
+        out.print(
+            "[yellow]missing samples are infrastructure failures (not outcomes); "
+            "run again to retry them[/]"
+        )
+
+
+def _interrupted(run_dir: Path) -> None:
+    """Ctrl-C: what is recorded stays; leave now without waiting for sample threads."""
+    err.print(
+        f"interrupted: every finished sample is saved in {run_dir}; run the same command to resume"
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # sample threads may be blocked in a model call or a container; their samples stay
+    # RUNNING and are re-run on resume, their containers are removed by the reaper
+    os._exit(130)
+
+
+@app.command("run")
+def run_cmd(
+    spec_path: Annotated[Path, typer.Argument(help="Sweep spec YAML (see sweeps/example.yaml).")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a spec key: --set seeds=10 --set systems.0.model.temperature=0.5",
+        ),
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local (default) or ray.")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (ray executor).")] = None,
+    ray_num_cpus: Annotated[
+        int | None, typer.Option(help="CPUs of a Ray cluster started here.")
+    ] = None,
+    ray_cpus_per_sample: Annotated[
+        float, typer.Option(help="Ray CPUs each sample reserves.")
+    ] = 1.0,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Run folder (default: the spec's run_dir).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
+) -> None:
+    """Run a sweep; running it again does only what is missing."""
+    from agentbench.errors import ConfigError
+    from agentbench.sweep.runner import run_sweep
+    from agentbench.sweep.spec import load_spec
+
+    if executor not in ("local", "ray"):
+        raise ConfigError(
+            f"unknown executor {executor!r}", field="--executor", fix="use local or ray"
+        )
+    spec = load_spec(spec_path, set_ or [])
+    rd = run_dir or spec.resolved_run_dir()
+    try:
+        with _LiveProgress(progress and err.is_terminal) as live:
+            summary = run_sweep(
+                spec,
+                executor=executor,  # type: ignore[arg-type]
+                ray_address=address,
+                ray_num_cpus=ray_num_cpus,
+                ray_cpus_per_sample=ray_cpus_per_sample,
+                on_progress=live,
+                run_dir=rd,
+            )
+    except KeyboardInterrupt:
+        _interrupted(rd)
+    _print_summary(summary)
+
+
+@app.command("export")
+def export_cmd(
+    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    parquet: Annotated[
+        bool, typer.Option("--parquet/--csv", help="Parquet (default) or CSV.")
+    ] = True,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default RUN/export).")
+    ] = None,
+) -> None:
+    """Write one table per level: samples, per-test outcomes (key, test, passed), systems."""
+    from agentbench.sweep.export import export_run
+
+    for p in export_run(run, out_dir, "parquet" if parquet else "csv"):
+        out.print(str(p), highlight=False)
