@@ -11,7 +11,7 @@ from typing import Any, Literal
 from agentbench.config import SystemConfig
 from agentbench.errors import EnvironmentProblem
 from agentbench.logging import get_logger
-from agentbench.records import Record
+from agentbench.records import Record, SampleResult
 from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
 from agentbench.sweep.plan import PlannedSample, plan_samples
 from agentbench.sweep.spec import SweepSpec
@@ -40,6 +40,17 @@ class SweepSummary(Record):
     stopped_by_cost: bool
     not_scheduled: int
     wall_s: float
+
+
+class _NoRunner:
+    """The runner of an empty sweep."""
+
+    async def run(self, sample: PlannedSample) -> SampleResult:
+        """Never called: there are no samples."""
+        raise AssertionError(sample)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def reap_orphans() -> None:
@@ -135,7 +146,9 @@ def run_sweep(
         )
         systems = _effective_systems(spec)
         runner: SampleRunner
-        if executor == "ray":
+        if not todo:
+            runner = _NoRunner()  # nothing to do: do not start a cluster or a pool
+        elif executor == "ray":
             from agentbench.sweep.ray_exec import RayRunner
 
             runner = RayRunner(
