@@ -1,0 +1,202 @@
+"""Per-unroll sufficient statistics for each outcome kind, so that one bootstrap serves all.
+
+Each kind reduces to: a feature tensor F (questions, unrolls, K) whose (weighted) mean
+over unrolls determines the per-question bias², variance and error through `finish`.
+Resampling unrolls then only re-weights F, which vectorises over bootstrap draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agentbench.metrics import categorical as cat
+from agentbench.metrics._checks import as_float_array, check_min_unrolls, unroll_mask
+from agentbench.metrics.continuous import _metric
+from agentbench.metrics.exceptions import MetricsInputError
+from agentbench.metrics.testvectors import RaggedTests, as_ragged, tests_from_mean
+
+Stats = dict[str, np.ndarray]
+Finish = Callable[[np.ndarray, dict[str, np.ndarray]], Stats]
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureModel:
+    """Features (Q, R, K), valid-unroll mask (Q, R), per-question context and a finish rule."""
+
+    features: np.ndarray
+    mask: np.ndarray
+    context: dict[str, np.ndarray]
+    finish: Finish
+    has_accuracy: bool = True
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n_questions(self) -> int:
+        """Number of questions."""
+        return int(self.features.shape[0])
+
+    @property
+    def n_unrolls(self) -> np.ndarray:
+        """(Q,) valid unrolls per question."""
+        return self.mask.sum(axis=1)
+
+    def subset(self, index: object) -> FeatureModel:
+        """The questions at `index`, in that order."""
+        idx = np.asarray(index, dtype=np.int64).reshape(-1)
+        return FeatureModel(
+            features=self.features[idx],
+            mask=self.mask[idx],
+            context={k: v[idx] for k, v in self.context.items()},
+            finish=self.finish,
+            has_accuracy=self.has_accuracy,
+            meta=self.meta,
+        )
+
+    def with_mask(self, mask: np.ndarray) -> FeatureModel:
+        """The same questions with only the unrolls where `mask` (Q, R) is True."""
+        return FeatureModel(
+            features=self.features,
+            mask=self.mask & mask,
+            context=self.context,
+            finish=self.finish,
+            has_accuracy=self.has_accuracy,
+            meta=self.meta,
+        )
+
+    def stats(self, weights: np.ndarray | None = None) -> Stats:
+        """Per-question stats; `weights` (..., Q, R) re-weight unrolls (default: the mask)."""
+        w = self.mask.astype(self.features.dtype) if weights is None else weights
+        total = w.sum(axis=-1)[..., None]
+        # (Q, b, R) @ (Q, R, K): one small matrix product per question.
+        wq = np.moveaxis(np.asarray(w, dtype=self.features.dtype), -2, 0)
+        if wq.ndim == 2:
+            wq = wq[:, None, :]
+        means = np.moveaxis(np.matmul(wq, self.features), 0, -2)
+        if weights is None:
+            means = means[..., 0, :, :]
+        return self.finish(means.astype(np.float64) / total, self.context)
+
+
+def _tests_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
+    t_max = ctx["test_mask"].shape[1]
+    d = tests_from_mean(means[..., :t_max], ctx["test_mask"], ctx["n_tests"])
+    return {
+        "bias2": d.bias2,
+        "variance": d.variance,
+        "error": d.error,
+        "accuracy": means[..., t_max],
+    }
+
+
+def make_tests_model(tests: RaggedTests | list[object]) -> FeatureModel:
+    """Features for binary test vectors: the padded outcomes plus a resolved flag per unroll."""
+    rt = as_ragged(tests)
+    rows = rt.rows()
+    resolved = (rows.sum(axis=-1, dtype=np.int64) == rt.n_tests[:, None]) & rt.run_mask()
+    feats = np.concatenate([rows, resolved[..., None].astype(np.uint8)], axis=-1)
+    return FeatureModel(
+        features=feats.astype(np.float32),  # exact for counts below 2**24
+        mask=rt.run_mask(),
+        context={"test_mask": rt.test_mask(), "n_tests": rt.n_tests.astype(np.float64)},
+        finish=_tests_finish,
+        meta={"kind": "tests"},
+    )
+
+
+def _hits(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return (p.argmax(axis=-1) == t[:, None]).astype(np.float64)[..., None]
+
+
+def _kl_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
+    d = cat.kl_from_mean_log(means[..., :-1], ctx["target"])
+    return {"bias2": d.bias2, "variance": d.variance, "error": d.error, "accuracy": means[..., -1]}
+
+
+def _brier_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
+    c = means.shape[-1] - 3
+    p_hat = means[..., :c]
+    onehot = ctx["onehot"]
+    gap = p_hat - onehot
+    bias2 = np.einsum("...c,...c->...", gap, gap)
+    variance = means[..., c] - np.einsum("...c,...c->...", p_hat, p_hat)
+    return {
+        "bias2": bias2,
+        "variance": variance,
+        "error": means[..., c + 1],
+        "accuracy": means[..., -1],
+    }
+
+
+def make_probs_model(
+    probs: object, target: object, mask: object | None = None, *, loss: str = "kl"
+) -> FeatureModel:
+    """Features for categorical outcomes under the "kl" or "brier" loss."""
+    p, t, m, _ = cat._prepare(probs, target, mask, True)
+    mask_arr = np.ones(p.shape[:2], bool) if m is None else m
+    hits = _hits(p, t)
+    if loss == "kl":
+        feats = np.concatenate([cat.smoothed_log(p), hits], axis=-1)
+        finish: Finish = _kl_finish
+        ctx = {"target": t}
+    elif loss == "brier":
+        onehot = np.eye(p.shape[-1])[t]
+        sq = np.einsum("qrc,qrc->qr", p, p)[..., None]
+        miss = p - onehot[:, None, :]
+        err = np.einsum("qrc,qrc->qr", miss, miss)[..., None]
+        feats = np.concatenate([p, sq, err, hits], axis=-1)
+        finish = _brier_finish
+        ctx = {"onehot": onehot}
+    else:
+        raise MetricsInputError(f"loss: {loss!r} is not one of 'kl', 'brier'")
+    feats = np.where(mask_arr[..., None], feats, 0.0)
+    return FeatureModel(
+        features=feats,
+        mask=mask_arr,
+        context=ctx,
+        finish=finish,
+        meta={"kind": "probs", "loss": loss},
+    )
+
+
+def _vector_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
+    d = ctx["target"].shape[-1]
+    x_bar = means[..., :d]
+    a = ctx["metric"][0]
+    gap = x_bar - ctx["target"]
+    bias2 = np.einsum("...i,ij,...j->...", gap, a, gap)
+    variance = means[..., d] - np.einsum("...i,ij,...j->...", x_bar, a, x_bar)
+    error = means[..., d + 1]
+    return {
+        "bias2": bias2,
+        "variance": variance,
+        "error": error,
+        "accuracy": np.full(error.shape, np.nan),
+    }
+
+
+def make_vector_model(
+    x: object, target: object, metric: object | None = None, mask: object | None = None
+) -> FeatureModel:
+    """Features for continuous vectors (Q, R, d) with per-question target b (Q, d) in metric A."""
+    arr = as_float_array(x, "x", 3)
+    q, r, d = arr.shape
+    b = as_float_array(np.broadcast_to(np.asarray(target, dtype=np.float64), (q, d)), "target", 2)
+    a = _metric(metric, d)
+    m = unroll_mask(mask, (q, r))
+    check_min_unrolls(m.sum(axis=1), "x")
+    quad = np.einsum("qri,ij,qrj->qr", arr, a, arr)[..., None]
+    miss = arr - b[:, None, :]
+    err = np.einsum("qri,ij,qrj->qr", miss, a, miss)[..., None]
+    feats = np.where(m[..., None], np.concatenate([arr, quad, err], axis=-1), 0.0)
+    ctx = {"target": b, "metric": np.broadcast_to(a, (q, d, d))}
+    return FeatureModel(
+        features=feats,
+        mask=m,
+        context=ctx,
+        finish=_vector_finish,
+        has_accuracy=False,
+        meta={"kind": "vector"},
+    )
