@@ -1,0 +1,1 @@
+"""SWE-bench style tasks: datasets, instance images, agent runs and per-test grading."""

@@ -1,0 +1,287 @@
+"""Grade a patch in a fresh container: per-test pass/fail over FAIL_TO_PASS ∪ PASS_TO_PASS."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentbench.errors import ConfigError, InfraError
+from agentbench.logging import get_logger
+from agentbench.records import TestOutcome
+from agentbench.tasks.swebench import evalscript
+from agentbench.tasks.swebench.environment import DETERMINISM_ENV, WORKDIR
+from agentbench.tasks.swebench.schema import SWEInstance
+from agentbench.tasks.swebench.suites import Suite
+
+if TYPE_CHECKING:
+    import docker
+    from swebench.types import TestSpec
+
+log = get_logger(__name__)
+
+GRADER_LABEL = "agentbench.role"
+EXCERPT_CHARS = 2000
+
+# swebench 5.x takes the parser from each row; classic hub rows lack it, so map by repo.
+REPO_PARSERS = {
+    "astropy/astropy": "parse_log_astropy",
+    "django/django": "parse_log_django",
+    "marshmallow-code/marshmallow": "parse_log_marshmallow",
+    "matplotlib/matplotlib": "parse_log_matplotlib",
+    "mwaskom/seaborn": "parse_log_seaborn",
+    "pallets/flask": "parse_log_flask",
+    "psf/requests": "parse_log_requests",
+    "pvlib/pvlib-python": "parse_log_pvlib",
+    "pydata/xarray": "parse_log_xarray",
+    "pydicom/pydicom": "parse_log_pydicom",
+    "pylint-dev/astroid": "parse_log_astroid",
+    "pylint-dev/pylint": "parse_log_pylint",
+    "pytest-dev/pytest": "parse_log_pytest",
+    "pyvista/pyvista": "parse_log_pyvista",
+    "scikit-learn/scikit-learn": "parse_log_scikit",
+    "sphinx-doc/sphinx": "parse_log_sphinx",
+    "sqlfluff/sqlfluff": "parse_log_sqlfluff",
+    "sympy/sympy": "parse_log_sympy",
+}
+
+
+def parser_name(name: str) -> str:
+    """'pytest' -> 'parse_log_pytest'; a name swebench does not know raises ConfigError."""
+    from swebench.harness.log_parsers import PARSER_REGISTRY
+
+    full = name if name.startswith("parse_log_") else f"parse_log_{name}"
+    if full not in PARSER_REGISTRY:
+        raise ConfigError(
+            f"unknown log parser {name!r}",
+            field="log_parser",
+            fix=f"use one of swebench's: {', '.join(sorted(k.removeprefix('parse_log_') for k in PARSER_REGISTRY)[:12])} ...",
+        )
+    return full
+
+
+def make_test_spec(inst: SWEInstance, image: str, suite: Suite | None) -> TestSpec:
+    """swebench's TestSpec for the instance (eval script, parser, eval type) in `image`."""
+    from swebench.harness.utils import make_test_spec as sb_make_test_spec
+
+    if suite is not None:
+        spec = suite.repo_spec(inst.repo)
+        script = evalscript.suite_eval_script(
+            base_commit=inst.base_commit, test_patch=inst.test_patch, test_cmd=spec.test_cmd
+        )
+        parser = parser_name(spec.log_parser)
+    else:
+        if not inst.eval_script:
+            raise ConfigError(
+                f"instance {inst.instance_id} has no eval_script",
+                field="eval_script",
+                fix="swebench 5.x grades from per-row eval scripts: use a dataset export that has them",
+            )
+        script = inst.eval_script
+        parser = parser_name(inst.log_parser or REPO_PARSERS.get(inst.repo, "pytest"))
+    row = {
+        "instance_id": inst.instance_id,
+        "image": image,
+        "repo": inst.repo,
+        "version": inst.version,
+        "FAIL_TO_PASS": inst.FAIL_TO_PASS,
+        "PASS_TO_PASS": inst.PASS_TO_PASS,
+        "log_parser": parser,
+        "eval_type": inst.eval_type or "pass_and_fail",
+        "eval_script": script,
+    }
+    return sb_make_test_spec(row)
+
+
+def unchanged_outcome(inst: SWEInstance) -> TestOutcome:
+    """METHODS.md §2b: a run that hit a limit or made no patch: P2P pass, F2P fail, nothing run."""
+    passed = [False] * len(inst.FAIL_TO_PASS) + [True] * len(inst.PASS_TO_PASS)
+    return TestOutcome(
+        tests=inst.tests,
+        passed=passed,
+        fail_to_pass=list(inst.FAIL_TO_PASS),
+        pass_to_pass=list(inst.PASS_TO_PASS),
+        resolved=all(passed),
+        unchanged=True,
+        patch_applied=False,
+    )
+
+
+def outcome_from_log(
+    inst: SWEInstance, spec: TestSpec, log_text: str, *, timed_out: bool
+) -> TestOutcome:
+    """Parse a grading log with swebench's parser and grading rules into a TestOutcome."""
+    from swebench.harness.constants import FAIL_TO_PASS, PASS_TO_PASS, EvalType, ResolvedStatus
+    from swebench.harness.grading import get_eval_tests_report, get_logs_eval, get_resolution_status
+
+    applied = evalscript.APPLY_PATCH_PASS in log_text
+    if applied and evalscript.TESTS_ERROR in log_text:
+        raise InfraError(
+            "grading",
+            f"{inst.instance_id}: the test patch did not apply at {inst.base_commit[:12]}",
+        )
+    status_map: dict[str, str] = {}
+    if applied and not timed_out:
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False, encoding="utf-8") as fh:
+            fh.write(log_text)
+            tmp = fh.name
+        try:
+            status_map, _ok = get_logs_eval(spec, tmp)
+        finally:
+            os.unlink(tmp)
+    report = get_eval_tests_report(
+        status_map,
+        {FAIL_TO_PASS: list(inst.FAIL_TO_PASS), PASS_TO_PASS: list(inst.PASS_TO_PASS)},
+        eval_type=EvalType(spec.eval_type),
+    )
+    ok = set(report[FAIL_TO_PASS]["success"]) | set(report[PASS_TO_PASS]["success"])
+    passed = [t in ok for t in inst.tests]
+    resolved = get_resolution_status(report) == ResolvedStatus.FULL.value and all(passed)
+    return TestOutcome(
+        tests=inst.tests,
+        passed=passed,
+        fail_to_pass=list(inst.FAIL_TO_PASS),
+        pass_to_pass=list(inst.PASS_TO_PASS),
+        resolved=resolved,
+        patch_applied=applied,
+        log_excerpt=("[tests timed out]\n" if timed_out else "") + log_text[-EXCERPT_CHARS:],
+    )
+
+
+def _tar(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for d in sorted({n.rsplit("/", 1)[0] for n in files if "/" in n}):
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            tar.addfile(info)
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def run_grading_container(
+    image: str,
+    files: dict[str, str],
+    *,
+    timeout_s: float,
+    client: docker.DockerClient | None = None,
+    mem_limit: str | None = None,
+) -> tuple[str, bool]:
+    """Run grade.sh in a fresh, offline container; returns (log, timed_out). Always killed, never stopped."""
+    import docker as docker_mod
+    import requests
+
+    from agentbench.sandbox.client import resolve
+    from agentbench.sandbox.ownership import owner_labels
+
+    cl = resolve(client)
+    name = f"agentbench-grade-{uuid.uuid4().hex[:12]}"
+    # the sandbox's ownership labels: the orphan reaper removes these if we die mid-grade
+    labels = {**owner_labels(name), GRADER_LABEL: "grader"}
+    container = None
+    try:
+        container = cl.containers.create(
+            image,
+            command=["bash", "/tmp/agentbench/grade.sh"],
+            name=name,
+            working_dir=WORKDIR,
+            environment=dict(DETERMINISM_ENV),
+            network_disabled=True,
+            labels=labels,
+            mem_limit=mem_limit,
+            detach=True,
+        )
+        # put_archive works before start; the tar's folder entry creates /tmp/agentbench
+        container.put_archive("/tmp", _tar({f"agentbench/{k}": v for k, v in files.items()}))
+        container.start()
+        timed_out = False
+        try:
+            container.wait(timeout=timeout_s + 30)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            timed_out = True
+        raw = container.logs(stdout=True, stderr=True)
+        text = raw.decode("utf-8", errors="replace")
+        if not timed_out:
+            # `timeout -s KILL` inside ends the script with 137 and no end marker
+            code = cl.api.inspect_container(container.id)["State"].get("ExitCode")
+            timed_out = code == 137 and evalscript.END_TEST_OUTPUT not in text
+        return text, timed_out
+    except docker_mod.errors.ImageNotFound as exc:
+        raise InfraError("grading", f"image {image} is missing ({exc.explanation})") from None
+    except docker_mod.errors.APIError as exc:
+        raise InfraError("grading", f"docker: {exc.explanation or exc}") from None
+    finally:
+        if container is not None:
+            try:
+                container.remove(force=True)  # SIGKILL + remove: no graceful-stop wait
+            except docker_mod.errors.APIError as exc:
+                log.warning("grader_remove_failed", container=container.id[:12], error=str(exc))
+
+
+def grade(
+    inst: SWEInstance,
+    patch: str,
+    *,
+    image: str,
+    suite: Suite | None,
+    timeout_s: float = 1800.0,
+    client: docker.DockerClient | None = None,
+    log_path: Path | None = None,
+    mem_limit: str | None = None,
+    run_empty: bool = False,
+) -> TestOutcome:
+    """Apply `patch` and the test patch in a fresh container from `image`, run the tests, grade.
+
+    An empty patch is graded "unchanged" without running anything unless `run_empty`
+    (validation: run the tests at the base commit).
+    """
+    if not patch.strip() and not run_empty:
+        return unchanged_outcome(inst)
+    t0 = time.monotonic()
+    spec = make_test_spec(inst, image, suite)
+    files = {
+        "model.patch": patch if not patch or patch.endswith("\n") else patch + "\n",
+        "apply.sh": evalscript.apply_script(),
+        "eval.sh": spec.eval_script,
+        "grade.sh": evalscript.grade_script(timeout_s),
+    }
+    text, timed_out = run_grading_container(
+        image, files, timeout_s=timeout_s, client=client, mem_limit=mem_limit
+    )
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(text, encoding="utf-8")
+    out = outcome_from_log(inst, spec, text, timed_out=timed_out)
+    out.grading_s = time.monotonic() - t0
+    log.debug("graded", instance=inst.instance_id, resolved=out.resolved, s=round(out.grading_s, 2))
+    return out
+
+
+def regrade(
+    inst: SWEInstance,
+    patch: str,
+    k: int,
+    **kwargs: Any,
+) -> tuple[TestOutcome, list[TestOutcome]]:
+    """Grade the same patch `k` times; the first grading is the outcome, `flaky` lists tests that changed."""
+    if k < 1:
+        raise ConfigError(
+            f"regrade count {k} must be >= 1", field="regrade", fix="pass --regrade 1 or more"
+        )
+    runs = [grade(inst, patch, **kwargs) for _ in range(k)]
+    first = runs[0]
+    flaky = [t for j, t in enumerate(first.tests) if len({r.passed[j] for r in runs}) > 1]
+    merged = first.model_copy(update={"flaky": flaky, "grading_s": sum(r.grading_s for r in runs)})
+    return merged, runs
