@@ -13,7 +13,9 @@ class Model(ABC):
     name: str
 
     @abstractmethod
-    async def acomplete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
+    async def acomplete(
+        self, request: ModelRequest, *, seed_index: int | None = None
+    ) -> ModelResponse:
         """Send `request`; retries, cost and cache are handled here. `seed_index` keys the cache."""
 
     def complete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:

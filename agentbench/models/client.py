@@ -1,0 +1,192 @@
+"""ClientModel: what every provider shares — defaults from the config, the response cache, the
+concurrency gate, retries, cost — around one provider call (`_send`)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from abc import abstractmethod
+from concurrent.futures import Future
+from typing import Any, Generic, TypeVar
+
+from agentbench.config import ModelConfig
+from agentbench.errors import EnvironmentProblem
+from agentbench.logging import get_logger
+from agentbench.models.base import Model
+from agentbench.models.cache import ResponseCache
+from agentbench.models.gate import Gate
+from agentbench.models.pricing import Price, cost_usd, price_for
+from agentbench.models.retry import (
+    ModelRequestError,
+    RetryPolicy,
+    call_with_retries,
+    classify,
+    status_of,
+)
+from agentbench.records import Message, ModelRequest, ModelResponse, ToolSpec
+
+log = get_logger(__name__)
+C = TypeVar("C")
+
+# request fields a ModelConfig may default
+_DEFAULTED = ("temperature", "top_p", "top_k", "max_tokens", "reasoning_budget", "reasoning_effort")
+# ModelConfig.extra keys the model itself consumes; the rest go to the provider as extra body
+RESERVED_EXTRA = frozenset({"stream", "wire"})
+
+
+class ClientModel(Model, Generic[C]):
+    """A Model behind one SDK client. Subclasses build the client and make one call."""
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.base_url = base_url
+        self._api_key = api_key  # held privately; never logged or put in a repr
+        self.policy = retry_policy or RetryPolicy()
+        self.stream = bool(cfg.extra.get("stream", False))
+        self.extra_body = {k: v for k, v in cfg.extra.items() if k not in RESERVED_EXTRA}
+        self.gate = Gate(cfg.max_concurrency)
+        self.price: Price | None = price_for(cfg)
+        self.cache = ResponseCache(cfg.cache_dir) if cfg.cache else None
+        # SDK clients hold connection pools bound to the loop that made them: one per loop
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, C] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._bg_loop: asyncio.AbstractEventLoop | None = None
+        self._bg_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.cfg.provider!r}, name={self.name!r}, base_url={self.base_url!r})"
+
+    # ---------------------------------------------------------------- subclass hooks
+
+    @abstractmethod
+    def _make_client(self) -> C:
+        """A new SDK client with its own retries disabled."""
+
+    @abstractmethod
+    async def _send(self, client: C, request: ModelRequest) -> ModelResponse:
+        """One provider call (no retries); fills text, reasoning, tool calls, usage, finish."""
+
+    # ---------------------------------------------------------------- public
+
+    def request(
+        self, messages: list[Message], tools: list[ToolSpec] | None = None, **overrides: Any
+    ) -> ModelRequest:
+        """A ModelRequest for this model with the config's sampling settings."""
+        return self.effective(
+            ModelRequest(model=self.name, messages=messages, tools=tools or [], **overrides)
+        )
+
+    def effective(self, request: ModelRequest) -> ModelRequest:
+        """`request` with unset sampling fields taken from the config; the model name is ours."""
+        updates: dict[str, Any] = {
+            f: getattr(self.cfg, f)
+            for f in _DEFAULTED
+            if getattr(request, f) is None and getattr(self.cfg, f) is not None
+        }
+        if request.model != self.name:
+            updates["model"] = self.name
+        return request.model_copy(update=updates) if updates else request
+
+    async def acomplete(
+        self, request: ModelRequest, *, seed_index: int | None = None
+    ) -> ModelResponse:
+        """Send `request`: cache, concurrency limit, retries and cost handled here."""
+        req = self.effective(request)
+        key = f"{self.cfg.provider}:{req.cache_key(seed_index)}" if self.cache else ""
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            log.debug("model_cache_hit", model=self.name, seed_index=seed_index)
+            return hit
+        client = self._client()
+        async with self.gate:
+            t0 = time.perf_counter()
+            resp, retries = await call_with_retries(
+                lambda: self._checked_send(client, req),
+                max_retries=self.cfg.max_retries,
+                policy=self.policy,
+                model=self.name,
+            )
+            latency = time.perf_counter() - t0
+        resp = resp.model_copy(
+            update={
+                "retries": retries,
+                "latency_s": latency,
+                "model": resp.model or self.name,
+                "cost_usd": cost_usd(self.price, resp.usage),
+            }
+        )
+        if self.cache is not None:
+            self.cache.put(key, resp)
+        return resp
+
+    def complete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
+        """Blocking variant: runs on this model's own background loop, so clients are reused."""
+        fut: Future[ModelResponse] = asyncio.run_coroutine_threadsafe(
+            self.acomplete(request, seed_index=seed_index), self._background_loop()
+        )
+        return fut.result()
+
+    async def aclose(self) -> None:
+        """Close the client of the running loop."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None and hasattr(client, "close"):
+            await client.close()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Stop the background loop and close the cache file."""
+        with self._bg_lock:
+            loop, self._bg_loop = self._bg_loop, None
+        if loop is not None:
+            asyncio.run_coroutine_threadsafe(self.aclose(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+        if self.cache is not None:
+            self.cache.close()
+
+    # ---------------------------------------------------------------- internals
+
+    def _client(self) -> C:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = self._make_client()
+        return client
+
+    async def _checked_send(self, client: C, req: ModelRequest) -> ModelResponse:
+        try:
+            return await self._send(client, req)
+        except Exception as exc:
+            if classify(exc) is not None:
+                raise  # retried by call_with_retries
+            status = status_of(exc)
+            if status in (401, 403):
+                var = self.cfg.api_key_env or "the provider's key variable"
+                raise EnvironmentProblem(
+                    f"the provider rejected the API key ({status})",
+                    field=var,
+                    fix=f"set a valid key in ${var}",
+                ) from exc
+            if status is not None:
+                raise ModelRequestError(
+                    f"{self.name}: request refused ({status}, {type(exc).__name__})", status
+                ) from exc
+            raise
+
+    def _background_loop(self) -> asyncio.AbstractEventLoop:
+        with self._bg_lock:
+            if self._bg_loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=loop.run_forever, name=f"model-{self.name}", daemon=True
+                ).start()
+                self._bg_loop = loop
+            return self._bg_loop

@@ -1,0 +1,179 @@
+"""OpenAI chat-completions format: records → request body, response/stream → ModelResponse.
+
+Shared by the openai SDK model and the litellm model (litellm answers in this format).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agentbench.models.retry import MalformedResponse
+from agentbench.records import Message, ModelResponse, ToolCall, ToolSpec, Usage
+
+
+def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Chat messages in OpenAI wire form."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        d: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.role == "assistant" and m.tool_calls:
+            d["content"] = m.content or None
+            d["tool_calls"] = [
+                {
+                    "id": tc.id,
+                    "type": "function",
+                    "function": {
+                        "name": tc.name,
+                        "arguments": tc.arguments
+                        if isinstance(tc.arguments, str)
+                        else json.dumps(tc.arguments),
+                    },
+                }
+                for tc in m.tool_calls
+            ]
+        if m.role == "tool":
+            d["tool_call_id"] = m.tool_call_id
+        if m.name and m.role != "tool":
+            d["name"] = m.name
+        out.append(d)
+    return out
+
+
+def to_openai_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    """Tool specs in OpenAI wire form."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def parse_arguments(raw: Any) -> dict[str, Any] | str:
+    """Tool-call arguments as a dict; the raw string when the model sent unparsable JSON."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        parsed = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return str(raw)
+    return parsed if isinstance(parsed, dict) else str(raw)
+
+
+def _get(obj: Any, name: str) -> Any:
+    """Attribute or key access: SDK objects, litellm objects and dicts alike."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    value = getattr(obj, name, None)
+    if value is None:
+        extra = getattr(obj, "model_extra", None) or {}
+        value = extra.get(name)
+    return value
+
+
+def parse_usage(u: Any) -> Usage:
+    """OpenAI usage → Usage (prompt tokens include cached; completion include reasoning)."""
+    if u is None:
+        return Usage()
+    out_details = _get(u, "completion_tokens_details")
+    in_details = _get(u, "prompt_tokens_details")
+    return Usage(
+        input_tokens=int(_get(u, "prompt_tokens") or 0),
+        output_tokens=int(_get(u, "completion_tokens") or 0),
+        reasoning_tokens=int(_get(out_details, "reasoning_tokens") or 0),
+        cached_tokens=int(_get(in_details, "cached_tokens") or 0),
+    )
+
+
+def _reasoning_of(obj: Any) -> str | None:
+    # not in OpenAI's schema; vLLM, DeepSeek, llama.cpp and litellm send one of these
+    for name in ("reasoning_content", "reasoning"):
+        value = _get(obj, name)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def parse_completion(resp: Any) -> ModelResponse:
+    """A complete chat.completion → ModelResponse."""
+    choices = _get(resp, "choices") or []
+    if not choices:
+        raise MalformedResponse("response has no choices")
+    choice = choices[0]
+    msg = _get(choice, "message")
+    calls = [
+        ToolCall(
+            id=str(_get(tc, "id") or f"call_{i}"),
+            name=str(_get(_get(tc, "function"), "name")),
+            arguments=parse_arguments(_get(_get(tc, "function"), "arguments")),
+        )
+        for i, tc in enumerate(_get(msg, "tool_calls") or [])
+    ]
+    return ModelResponse(
+        text=_get(msg, "content") or "",
+        reasoning=_reasoning_of(msg),
+        tool_calls=calls,
+        usage=parse_usage(_get(resp, "usage")),
+        finish_reason=_get(choice, "finish_reason"),
+        model=_get(resp, "model"),
+    )
+
+
+class StreamAccumulator:
+    """Folds chat.completion.chunk deltas into one ModelResponse."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.usage: Usage | None = None
+        self.finish: str | None = None
+        self.model: str | None = None
+
+    def add(self, chunk: Any) -> None:
+        """Take one chunk."""
+        self.model = self.model or _get(chunk, "model")
+        if (u := _get(chunk, "usage")) is not None:
+            self.usage = parse_usage(u)
+        for choice in _get(chunk, "choices") or []:
+            delta = _get(choice, "delta")
+            if (c := _get(delta, "content")) is not None:
+                self.text.append(c)
+            if (r := _reasoning_of(delta)) is not None:
+                self.reasoning.append(r)
+            for tc in _get(delta, "tool_calls") or []:
+                idx = int(_get(tc, "index") or 0)
+                slot = self.calls.setdefault(idx, {"id": None, "name": "", "args": []})
+                slot["id"] = slot["id"] or _get(tc, "id")
+                fn = _get(tc, "function")
+                if (name := _get(fn, "name")) is not None:
+                    slot["name"] = slot["name"] or name
+                if (args := _get(fn, "arguments")) is not None:
+                    slot["args"].append(args)
+            if (f := _get(choice, "finish_reason")) is not None:
+                self.finish = f
+
+    def result(self) -> ModelResponse:
+        """The accumulated response; a stream that never said how it ended is malformed."""
+        if self.finish is None:
+            raise MalformedResponse("stream ended without a finish_reason")
+        calls = [
+            ToolCall(
+                id=s["id"] or f"call_{i}",
+                name=s["name"],
+                arguments=parse_arguments("".join(s["args"])),
+            )
+            for i, s in sorted(self.calls.items())
+        ]
+        return ModelResponse(
+            text="".join(self.text),
+            reasoning="".join(self.reasoning) or None,
+            tool_calls=calls,
+            usage=self.usage or Usage(),
+            finish_reason=self.finish,
+            model=self.model,
+        )

@@ -1,0 +1,56 @@
+"""Helpers shared by the models tests (a module of its own: conftest cannot be imported)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentbench.config import ModelConfig
+from agentbench.models import RetryPolicy, make_model
+from agentbench.models.base import Model
+from agentbench.models.scripted import ScriptedServer
+from agentbench.records import Message, ModelRequest
+
+FAST = RetryPolicy(initial_s=0.01, max_s=0.05)
+KEY_ENV = "AGENTBENCH_TEST_KEY"
+KEY = "sk-test-planted-4f9c2a7e1b"
+
+
+def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
+    """A ModelConfig pointed at `srv` for one of the three SDK clients."""
+    name = kw.pop("name", "gpt-4o-mini")
+    if provider == "openai":
+        return ModelConfig(
+            provider="openai", name=name, base_url=srv.base_url + "/v1", api_key_env=KEY_ENV, **kw
+        )
+    if provider == "anthropic":
+        return ModelConfig(
+            provider="anthropic",
+            name=kw.pop("name_a", "claude-sonnet-4-20250514"),
+            base_url=srv.base_url,
+            api_key_env=KEY_ENV,
+            **kw,
+        )
+    if provider == "litellm":
+        return ModelConfig(
+            provider="litellm",
+            name="openai/" + name,
+            base_url=srv.base_url + "/v1",
+            api_key_env=KEY_ENV,
+            **kw,
+        )
+    raise ValueError(provider)
+
+
+def model_for(provider: str, srv: ScriptedServer, **kw: Any) -> Model:
+    """make_model for `provider` against `srv`, with fast retries."""
+    return make_model(config(provider, srv, **kw), retry_policy=FAST)
+
+
+def ask(text: str = "say hello", **kw: Any) -> ModelRequest:
+    """A one-message request."""
+    return ModelRequest(
+        model=kw.pop("model", "m"), messages=[Message(role="user", content=text)], **kw
+    )
+
+
+PROVIDERS = ["openai", "anthropic", "litellm"]
