@@ -44,9 +44,19 @@ def _question_draws(rng: np.random.Generator, n_q: int, n_boot: int) -> np.ndarr
 
 def _unroll_weights(rng: np.random.Generator, mask: np.ndarray, n_draws: int) -> np.ndarray:
     """(b, Q, R) multiplicities of unrolls resampled with replacement within each question."""
+    n_q, r_max = mask.shape
     n = mask.sum(axis=1)
-    pvals = mask / n[:, None]
-    return rng.multinomial(n, pvals, size=(n_draws, mask.shape[0])).astype(np.float64)
+    pick = (rng.random((n_draws, n_q, r_max)) * n[:, None]).astype(np.int64)
+    first_n = np.arange(r_max) < n[:, None]
+    if not np.array_equal(mask, first_n):  # map draw k to the k-th valid unroll
+        valid_first = np.argsort(~mask, axis=1, kind="stable")
+        pick = np.take_along_axis(valid_first[None], np.minimum(pick, r_max - 1), axis=2)
+    base = (np.arange(n_draws)[:, None, None] * n_q + np.arange(n_q)[None, :, None]) * r_max
+    idx = base + pick
+    if not first_n.all():  # each question draws only as many unrolls as it has
+        idx = idx[np.broadcast_to(first_n, idx.shape)]
+    counts = np.bincount(idx.ravel(), minlength=n_draws * n_q * r_max)
+    return counts.reshape(n_draws, n_q, r_max).astype(np.float64)
 
 
 def _totals(

@@ -1,0 +1,79 @@
+"""Bootstrap intervals (nested), paired differences, and coverage on simulated populations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agentbench.metrics import (
+    bootstrap,
+    decompose_tests,
+    make_probs_model,
+    make_tests_model,
+    paired_bootstrap,
+    simulate_tests,
+)
+from agentbench.metrics.simulate import BetaMixture, population_truth
+
+
+def test_point_estimates_match_the_decomposition_and_seed_repeats() -> None:
+    sim = simulate_tests(60, 12, seed=3)
+    d = decompose_tests(sim.tests)
+    model = make_tests_model(sim.tests)
+    r1 = bootstrap(model, n_boot=200, seed=5)
+    r2 = bootstrap(model, n_boot=200, seed=5)
+    iv = r1.intervals
+    assert np.isclose(iv["variance"].estimate, d.variance.mean(), rtol=1e-12)
+    assert np.isclose(iv["incoherence"].estimate, d.incoherence(), rtol=1e-12)
+    for k, v in iv.items():
+        assert v.low <= v.estimate <= v.high, k
+        assert r2.intervals[k] == v
+    wider = bootstrap(model, n_boot=200, seed=5, confidence=0.99).intervals["incoherence"]
+    assert wider.high - wider.low > iv["incoherence"].high - iv["incoherence"].low
+
+
+def test_nested_resampling_adds_spread() -> None:
+    sim = simulate_tests(40, 6, seed=4)
+    model = make_tests_model(sim.tests)
+    nested = bootstrap(model, n_boot=400, seed=1).draws["variance"].std()
+    flat = bootstrap(model, n_boot=400, seed=1, nested=False).draws["variance"].std()
+    assert nested > flat > 0
+
+
+def test_paired_interval_of_identical_systems_is_zero_without_unroll_noise() -> None:
+    rng = np.random.default_rng(2)
+    probs = rng.dirichlet(np.ones(4), size=(30, 8))
+    target = rng.integers(0, 4, size=30)
+    a = make_probs_model(probs, target, loss="brier")
+    res = paired_bootstrap(a, a, n_boot=100, nested=False)
+    assert all(np.all(res.draws[k] == 0) for k in ("bias2", "variance", "incoherence"))
+    noisy = paired_bootstrap(a, a, n_boot=300).intervals["incoherence"]
+    assert noisy.low < 0 < noisy.high
+
+
+def test_paired_interval_detects_a_real_difference() -> None:
+    low_var = BetaMixture(weights=(1.0,), alpha=(0.2,), beta=(0.2,))  # tests near 0 or 1
+    high_var = BetaMixture(weights=(1.0,), alpha=(3.0,), beta=(3.0,))  # tests near 1/2
+    a = make_tests_model(simulate_tests(80, 20, seed=1, mixture=low_var).tests)
+    b = make_tests_model(simulate_tests(80, 20, seed=1, mixture=high_var).tests)
+    diff = paired_bootstrap(a, b, n_boot=300, seed=0).intervals["incoherence"]
+    truth = (
+        population_truth(high_var, 20, 20).incoherence
+        - population_truth(low_var, 20, 20).incoherence
+    )
+    assert diff.low > 0
+    assert diff.covers(truth)
+
+
+def test_intervals_cover_the_truth_in_most_seeds() -> None:
+    # 90% intervals over 100 independent populations (more than the 40 the issue suggests,
+    # so that chance alone rarely fails it): demand >= 80 covers. The truth is the
+    # expected plug-in value at R unrolls (agentbench.metrics.simulate).
+    hits: dict[str, int] = {}
+    for seed in range(100):
+        sim = simulate_tests(100, 30, seed=seed)
+        res = bootstrap(make_tests_model(sim.tests), n_boot=200, seed=seed, confidence=0.9)
+        for k, v in sim.truth.as_dict().items():
+            hits[k] = hits.get(k, 0) + res.intervals[k].covers(v)
+    for k in ("bias2", "variance", "error", "incoherence"):
+        assert hits[k] >= 80, (k, hits)
+    assert hits["accuracy"] >= 75, hits  # resolved rate: rare events, skewed draws
