@@ -24,8 +24,14 @@ def _read(path):
 
 
 def _write(path, text):
-    with open(path, "w", encoding="utf-8") as fh:
+    # Write a temp file and rename it over the target: a new inode makes the change
+    # visible to git's stat check even for a same-size edit within the same second.
+    tmp = path + ".agentbench-edit.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
+    if os.path.exists(path):
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    os.rename(tmp, path)
 
 
 def _fail(msg):

@@ -1,0 +1,212 @@
+"""The agent loop end to end: real Docker sandbox, real HTTP scripted model server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentbench.agent.loop import run_agent
+from agentbench.errors import InfraError
+from agentbench.models import make_model
+from agentbench.models.scripted import Fault, Reply, ScriptedServer
+from agentbench.records import (
+    EndEvent,
+    ExitStatus,
+    FormatErrorEvent,
+    ModelCallEvent,
+    ObservationEvent,
+    ToolCall,
+    Usage,
+)
+from agentbench.trajectory import read_trajectory
+
+from .conftest import TASK_VARS, WORKDIR, key_for, system_for
+
+pytestmark = pytest.mark.docker
+
+FIX = "sed -i 's/a - b/a + b/' calc.py"
+TEST = "python3 -m pytest -q test_calc.py 2>&1 | tail -3"
+
+
+def call(name: str, i: int, **args: Any) -> ToolCall:
+    return ToolCall(id=f"call_{i}", name=name, arguments=args)
+
+
+def bash(i: int, command: str) -> Reply:
+    return Reply(text=f"step {i}", tool_calls=[call("bash", i, command=command)])
+
+
+def block(command: str) -> Reply:
+    return Reply(text=f"THOUGHT: next.\n\n```bash\n{command}\n```\n")
+
+
+SUBMIT = Reply(text="done", tool_calls=[call("submit", 99)])
+
+SCRIPTS: dict[str, list[Reply]] = {
+    "bash-react": [bash(1, "cat calc.py"), bash(2, FIX), bash(3, TEST), SUBMIT],
+    "bash-block": [
+        block("cat calc.py"),
+        block(FIX),
+        block(TEST),
+        block("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"),
+    ],
+    "edit-tool": [
+        Reply(tool_calls=[call("edit", 1, command="view", path=f"{WORKDIR}/calc.py")]),
+        Reply(
+            tool_calls=[
+                call(
+                    "edit",
+                    2,
+                    command="str_replace",
+                    path=f"{WORKDIR}/calc.py",
+                    old_str="a - b",
+                    new_str="a + b",
+                )
+            ]
+        ),
+        bash(3, TEST),
+        SUBMIT,
+    ],
+}
+
+
+def _run(sandbox: Any, tmp_path: Path, replies: list[Reply], scaffold: str = "bash-react",
+         limits: dict[str, Any] | None = None, seed: int = 0, **model: Any):  # fmt: skip
+    with ScriptedServer.from_replies(replies) as srv:
+        system = system_for(srv.base_url, scaffold, limits, **model)
+        traj = tmp_path / f"{scaffold}-{seed}.jsonl"
+        res = run_agent(
+            model=make_model(system.model),
+            scaffold=scaffold,
+            sandbox=sandbox,
+            key=key_for(system, seed),
+            system=system,
+            task_vars=TASK_VARS,
+            trajectory_path=traj,
+            patch_fn=lambda: sandbox.diff(),
+            task_info={"image": "x", "workdir": WORKDIR},
+        )
+        return res, read_trajectory(traj), srv.calls
+
+
+@pytest.mark.parametrize("scaffold", ["bash-react", "bash-block", "edit-tool"])
+def test_scaffold_edits_tests_and_submits(sandbox: Any, tmp_path: Path, scaffold: str) -> None:
+    res, traj, calls = _run(sandbox, tmp_path, SCRIPTS[scaffold], scaffold, seed=7)
+    assert res.exit_status == ExitStatus.SUBMITTED
+    assert res.n_steps == 4 and res.n_format_errors == 0
+    assert "+    return a + b" in res.patch and "-    return a - b" in res.patch
+    assert traj.end is not None and traj.end.patch == res.patch
+    obs = [e for e in traj.events if isinstance(e, ObservationEvent)]
+    assert any("1 passed" in e.message.content for e in obs)
+    # the request carried the unroll's seed
+    assert [c.seed for c in calls] == [7, 7, 7, 7]
+    # tools are offered only with the tool-call format
+    assert bool(calls[0].tools) == (scaffold != "bash-block")
+    # the trajectory replays into exactly the message list the model was sent
+    msgs = traj.messages()
+    assert len(msgs) == res.n_messages
+    last_sent = calls[-1].messages
+    assert [(m.role, m.content) for m in msgs[: len(last_sent)]] == [
+        (m.role, m.content) for m in last_sent
+    ]
+    assert [m.tool_call_id for m in msgs[: len(last_sent)]] == [m.tool_call_id for m in last_sent]
+    for i, c in enumerate(calls):
+        assert len(c.messages) == len(calls[0].messages) + 2 * i  # one reply + one observation
+
+
+def test_format_error_goes_back_as_observation(sandbox: Any, tmp_path: Path) -> None:
+    replies = [Reply(text="I will just think."), bash(1, "echo ok"), SUBMIT]
+    res, traj, calls = _run(sandbox, tmp_path, replies)
+    assert res.exit_status == ExitStatus.SUBMITTED and res.n_format_errors == 1
+    fe = [e for e in traj.events if isinstance(e, FormatErrorEvent)]
+    assert len(fe) == 1 and "called no tool" in fe[0].error
+    last = calls[1].last("user")
+    assert last is not None and "Format error" in last.content
+
+
+def test_bad_tool_call_answered_on_its_id(sandbox: Any, tmp_path: Path) -> None:
+    replies = [Reply(tool_calls=[call("bash", 1, cmd="typo"), call("rm_rf", 2)]), SUBMIT]
+    res, _traj, calls = _run(sandbox, tmp_path, replies)
+    assert res.n_format_errors == 2 and res.exit_status == ExitStatus.SUBMITTED
+    tools = [m for m in calls[1].messages if m.role == "tool"]
+    assert [m.tool_call_id for m in tools] == ["call_1", "call_2"]
+    assert "command" in tools[0].content and "unknown tool" in tools[1].content
+
+
+def test_command_timeout_is_an_observation(sandbox: Any, tmp_path: Path) -> None:
+    replies = [bash(1, "sleep 30"), bash(2, "echo still-alive"), SUBMIT]
+    res, traj, _calls = _run(sandbox, tmp_path, replies, limits={"command_timeout_s": 1})
+    assert res.exit_status == ExitStatus.SUBMITTED
+    obs = [e for e in traj.events if isinstance(e, ObservationEvent)]
+    assert obs[0].result is not None and obs[0].result.timed_out
+    assert "did not finish within 1" in obs[0].message.content
+    assert "still-alive" in obs[1].message.content  # the shell works after the timeout
+
+
+@pytest.mark.parametrize(
+    ("limits", "model", "replies", "status"),
+    [
+        ({"max_steps": 2}, {}, [bash(1, "true")], ExitStatus.STEP_LIMIT),
+        ({"max_messages": 5}, {}, [bash(1, "true")], ExitStatus.MESSAGE_LIMIT),
+        ({"max_tokens": 250}, {}, [Reply(text="", tool_calls=[call("bash", 1, command="true")], usage=Usage(input_tokens=100, output_tokens=10))], ExitStatus.TOKEN_LIMIT),
+        ({"max_cost_usd": 0.002}, {"price_input_per_mtok": 10.0, "price_output_per_mtok": 10.0}, [Reply(tool_calls=[call("bash", 1, command="true")], usage=Usage(input_tokens=100, output_tokens=0))], ExitStatus.COST_LIMIT),
+        ({"max_wall_s": 2, "command_timeout_s": 60}, {}, [bash(1, "sleep 0.8")], ExitStatus.TIME_LIMIT),
+        ({"max_format_errors": 3}, {}, [Reply(text="no tool")], ExitStatus.FORMAT_ERROR_LIMIT),
+    ],
+    ids=["steps", "messages", "tokens", "cost", "wall", "format_errors"],
+)  # fmt: skip
+def test_each_limit_ends_with_its_status(
+    sandbox: Any,
+    tmp_path: Path,
+    limits: dict,
+    model: dict,
+    replies: list[Reply],
+    status: ExitStatus,
+) -> None:
+    res, traj, calls = _run(sandbox, tmp_path, replies, limits=limits, **model)
+    assert res.exit_status == status, res
+    assert traj.end is not None and traj.end.exit_status == status and traj.end.error
+    if status == ExitStatus.STEP_LIMIT:
+        assert res.n_steps == 2 and len(calls) == 2
+    if status == ExitStatus.MESSAGE_LIMIT:
+        assert res.n_messages >= 5 and len(calls) == 2
+    if status == ExitStatus.TOKEN_LIMIT:
+        assert len(calls) == 3  # 110, 220, 330 >= 250
+    if status == ExitStatus.COST_LIMIT:
+        assert res.cost_usd is not None and res.cost_usd >= 0.002 and len(calls) == 2
+    if status == ExitStatus.FORMAT_ERROR_LIMIT:
+        assert res.n_format_errors == 3
+    assert len(traj.messages()) == res.n_messages
+
+
+def test_model_infra_error_is_recorded_and_raised(sandbox: Any, tmp_path: Path) -> None:
+    with ScriptedServer.from_replies([bash(1, "true")]) as srv:
+        srv.inject(Fault(kind="500", count=50))
+        system = system_for(srv.base_url)
+        traj = tmp_path / "infra.jsonl"
+        with pytest.raises(InfraError):
+            run_agent(
+                model=make_model(system.model), scaffold="bash-react", sandbox=sandbox,
+                key=key_for(system), system=system, task_vars=TASK_VARS, trajectory_path=traj,
+            )  # fmt: skip
+    end = read_trajectory(traj).end
+    assert isinstance(end, EndEvent) and end.exit_status == ExitStatus.INFRA_ERROR and end.error
+
+
+def test_sandbox_failure_is_infra_error(make_sandbox: Any, tmp_path: Path) -> None:
+    with make_sandbox() as sb:
+        pass  # closed: the container is gone
+    with ScriptedServer.from_replies([bash(1, "true")]) as srv:
+        system = system_for(srv.base_url)
+        traj = tmp_path / "dead.jsonl"
+        with pytest.raises(InfraError) as ei:
+            run_agent(
+                model=make_model(system.model), scaffold="bash-react", sandbox=sb,
+                key=key_for(system), system=system, task_vars=TASK_VARS, trajectory_path=traj,
+            )  # fmt: skip
+    assert ei.value.reason == "sandbox" or "sandbox" in str(ei.value)
+    t = read_trajectory(traj)
+    assert t.end is not None and t.end.exit_status == ExitStatus.INFRA_ERROR
+    assert any(isinstance(e, ModelCallEvent) for e in t.events)
