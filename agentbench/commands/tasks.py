@@ -154,11 +154,12 @@ def grade(
         "timeout_s": timeout,
     }
     outcome, runs = grading.regrade(inst, text, regrade, **kw)
-    table = Table("test", "kind", *(f"#{i + 1}" for i in range(len(runs))), "flaky")
+    table = Table("kind", *(f"#{i + 1}" for i in range(len(runs))), "flaky")
+    table.add_column("test", overflow="fold")
     f2p = set(outcome.fail_to_pass)
     for j, t in enumerate(outcome.tests):
         marks = ["[green]pass[/]" if r.passed[j] else "[red]fail[/]" for r in runs]
-        table.add_row(t, "F2P" if t in f2p else "P2P", *marks, "yes" if t in outcome.flaky else "")
+        table.add_row("F2P" if t in f2p else "P2P", *marks, "yes" if t in outcome.flaky else "", t)
     out.print(table)
     state = (
         "unchanged (empty patch)"

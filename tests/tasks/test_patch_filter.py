@@ -41,6 +41,8 @@ def test_filter_drops_test_patch_paths_and_test_files() -> None:
     assert filter_patch(diff, []) == SRC + NEW + OTHER
     assert filter_patch(diff, ["pkg/util.py"]) == SRC + NEW
     assert filter_patch(TEST, []) == ""
+    pyc = "diff --git a/calc/__pycache__/x.pyc b/calc/__pycache__/x.pyc\nGIT binary patch\n"
+    assert filter_patch(SRC + pyc, []) == SRC
     assert filter_patch("", []) == ""
 
 
@@ -50,3 +52,16 @@ def test_eval_script_runs_only_test_patch_files() -> None:
     assert "python3 -m pytest -rA tests/test_calc.py" in script
     assert ">>>>> Start Test Output" in script and ">>>>> End Test Output" in script
     assert TEST.rstrip("\n") in script
+
+
+def test_empty_patch_is_unchanged_without_running(tiny_suite: object) -> None:
+    from agentbench.tasks.swebench import grading
+    from agentbench.tasks.swebench.dataset import load_dataset
+
+    ds = load_dataset(str(tiny_suite))
+    inst = ds.instances[0]
+    # the image does not exist: grading must not even try to start a container
+    out = grading.grade(inst, "  \n", image="agentbench-no-such-image:0", suite=ds.suite)
+    assert out.unchanged and not out.resolved and out.grading_s == 0.0
+    assert out.passed == [False, True, True]
+    assert out.tests == inst.tests

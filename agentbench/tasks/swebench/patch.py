@@ -34,11 +34,19 @@ def split_patch(diff: str) -> list[tuple[str, str]]:
     return out
 
 
+def is_junk(path: str) -> bool:
+    """Bytecode the agent's commands may leave behind (repos without a .gitignore)."""
+    p = PurePosixPath(path)
+    return "__pycache__" in p.parts or p.suffix in (".pyc", ".pyo")
+
+
 def filter_patch(diff: str, exclude: Iterable[str]) -> str:
-    """Drop file sections for paths in `exclude` and for test-looking paths."""
+    """Drop file sections for paths in `exclude`, test-looking paths and bytecode."""
     skip = set(exclude)
     kept = [
-        sec for path, sec in split_patch(diff) if path not in skip and not looks_like_test(path)
+        sec
+        for path, sec in split_patch(diff)
+        if path not in skip and not looks_like_test(path) and not is_junk(path)
     ]
     text = "".join(kept)
     return text if not text or text.endswith("\n") else text + "\n"

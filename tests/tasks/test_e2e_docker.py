@@ -1,0 +1,111 @@
+"""End to end: SWEBenchTask.run_sample with a scripted model over real HTTP, real Docker sandboxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
+from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.records import ExitStatus, SampleKey, SampleStatus, TestOutcome, ToolCall
+from agentbench.tasks.registry import make_task
+from agentbench.tasks.swebench.task import SWEBenchTask
+from agentbench.trajectory import read_trajectory
+
+pytestmark = pytest.mark.docker
+
+FIX_MUL = "sed -i 's/return a + b  # BUG/return a * b/' calc/__init__.py"
+BREAK_SUB = "sed -i 's/return a - b/return b - a/' calc/__init__.py"
+# a test file the agent writes: it must not reach the graded patch
+OWN_TEST = "printf 'def test_mine():\\n    assert True\\n' > tests/test_mine.py"
+
+
+def bash(i: int, command: str) -> Reply:
+    return Reply(
+        text=f"step {i}",
+        tool_calls=[ToolCall(id=f"c{i}", name="bash", arguments={"command": command})],
+    )
+
+
+SUBMIT = Reply(text="done", tool_calls=[ToolCall(id="s", name="submit", arguments={})])
+
+
+@pytest.fixture(scope="module")
+def task(docker_client: Any, base_image: str, tiny_suite: Path) -> SWEBenchTask:
+    t = make_task({"kind": "swebench", "dataset": str(tiny_suite), "test_timeout_s": 120})
+    assert isinstance(t, SWEBenchTask)
+    return t
+
+
+def _run(task: SWEBenchTask, tmp_path: Path, replies: list[Reply], seed: int = 0, **limits: Any):
+    with ScriptedServer.from_replies(replies) as srv:
+        system = SystemConfig(
+            name="scripted",
+            model=ModelConfig(
+                provider="scripted", name="scripted-1", base_url=srv.base_url, max_retries=0
+            ),
+            scaffold="bash-react",
+            limits=LimitsConfig.model_validate(limits),
+        )
+        key = SampleKey(
+            task=task.name,
+            instance_id="calc-1",
+            system=system.name,
+            system_hash=system.config_hash(),
+            seed=seed,
+        )
+        return task.run_sample(key, system, tmp_path)
+
+
+def _vector(o: Any) -> dict[str, bool]:
+    assert isinstance(o, TestOutcome)
+    return dict(zip(o.tests, o.passed, strict=True))
+
+
+def test_gold_fix_is_resolved(task: SWEBenchTask, tmp_path: Path) -> None:
+    res = _run(task, tmp_path, [bash(1, FIX_MUL), bash(2, OWN_TEST), SUBMIT])
+    assert res.status == SampleStatus.DONE and res.exit_status == ExitStatus.SUBMITTED
+    assert res.resolved is True and res.outcome is not None
+    assert all(res.outcome.passed) and not res.outcome.unchanged and res.outcome.patch_applied
+    assert res.n_actions == 3 and res.length == 3.0  # submit is an action too
+    traj = read_trajectory(tmp_path / str(res.trajectory_path))
+    info = traj.start.task_info
+    assert info["instance_id"] == "calc-1" and info["workdir"] == "/testbed"
+    assert info["base_commit"] == task.instance("calc-1").base_commit
+    assert info["image"].startswith("agentbench-instance-calc-1:")
+    assert info["env"]["PYTHONHASHSEED"] == "0"
+    patch = traj.end.patch if traj.end else ""
+    assert "calc/__init__.py" in patch and "test_mine" not in patch
+    assert (tmp_path / "grading" / f"{res.key.key}.log").is_file()
+
+
+def test_doing_nothing_is_unchanged(task: SWEBenchTask, tmp_path: Path) -> None:
+    res = _run(task, tmp_path, [SUBMIT])
+    assert res.outcome is not None and res.outcome.unchanged
+    assert _vector(res.outcome) == {
+        "tests/test_calc.py::test_mul": False,
+        "tests/test_calc.py::test_add": True,
+        "tests/test_calc.py::test_sub": True,
+    }
+    assert res.resolved is False
+
+
+def test_breaking_a_pass_to_pass_test_shows_in_the_vector(
+    task: SWEBenchTask, tmp_path: Path
+) -> None:
+    res = _run(task, tmp_path, [bash(1, FIX_MUL), bash(2, BREAK_SUB), SUBMIT])
+    assert res.outcome is not None and not res.outcome.unchanged
+    assert _vector(res.outcome) == {
+        "tests/test_calc.py::test_mul": True,
+        "tests/test_calc.py::test_add": True,
+        "tests/test_calc.py::test_sub": False,
+    }
+    assert res.resolved is False
+
+
+def test_limit_hit_is_unchanged_even_with_a_fix(task: SWEBenchTask, tmp_path: Path) -> None:
+    res = _run(task, tmp_path, [bash(1, FIX_MUL), bash(2, "true"), SUBMIT], max_steps=1)
+    assert res.exit_status == ExitStatus.STEP_LIMIT
+    assert res.outcome is not None and res.outcome.unchanged and not res.resolved
