@@ -1,0 +1,262 @@
+"""DockerSandbox: a locked-down container with a persistent shell, files in and out, and a diff."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import posixpath
+import secrets
+import shlex
+import tarfile
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from agentbench.errors import InfraError
+from agentbench.logging import get_logger
+from agentbench.records import ExecResult
+from agentbench.sandbox import cleanup, ownership
+from agentbench.sandbox.client import docker_client, resolve
+from agentbench.sandbox.limits import SandboxLimits
+from agentbench.sandbox.reaper import reap_once, remove_container
+from agentbench.sandbox.session import ShellGone, ShellSession
+from agentbench.sandbox.shell_script import supervisor_program
+
+if TYPE_CHECKING:
+    import docker
+
+__all__ = ["DockerSandbox", "SandboxLimits", "docker_client"]
+
+log = get_logger(__name__)
+
+START_TIMEOUT_S = 60.0
+_DIFF_TIMEOUT_S = 300.0
+
+
+class DockerSandbox:
+    """A container whose main process is a supervisor feeding one persistent bash.
+
+    The supervisor reads the attached stdin; when this process goes away (even by SIGKILL)
+    the stream closes, the supervisor exits and the engine removes the container.
+    """
+
+    def __init__(
+        self,
+        image: str,
+        *,
+        run_id: str,
+        limits: SandboxLimits | None = None,
+        network: bool = False,
+        workdir: str = "/",
+        env: dict[str, str] | None = None,
+        client: docker.DockerClient | None = None,
+    ) -> None:
+        self.client = resolve(client)
+        self.image = image
+        self.run_id = run_id
+        self.limits = limits or SandboxLimits()
+        self.network = network
+        self.workdir = workdir
+        self.id = ""
+        self._lock = threading.Lock()
+        self._closed = False
+        self._sock: Any = None
+        reap_once(self.client)
+        t0 = time.monotonic()
+        try:
+            self._start(env or {})
+        except BaseException:
+            self.close()
+            raise
+        self.startup_s = time.monotonic() - t0
+        log.debug("sandbox started", id=self.id[:12], image=image, seconds=round(self.startup_s, 3))
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _host_config(self) -> dict[str, Any]:
+        lim = self.limits
+        mem = lim.memory_bytes()
+        return self.client.api.create_host_config(
+            init=True,  # docker-init reaps orphans, so killed jobs leave no zombies
+            network_mode="bridge" if self.network else "none",
+            mem_limit=mem,
+            memswap_limit=mem,  # no swap: over the limit means the OOM killer
+            nano_cpus=int(lim.cpus * 1e9),
+            pids_limit=lim.pids,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            auto_remove=True,
+            log_config={"Type": "none"},  # output goes through our stream only, not to disk
+        )
+
+    def _start(self, env: dict[str, str]) -> None:
+        import docker.errors
+
+        api = self.client.api
+        try:
+            created = api.create_container(
+                self.image,
+                command=["bash", "--noprofile", "--norc"],
+                stdin_open=True,
+                detach=False,  # with stdin_open: StdinOnce, so our stream closing ends the container
+                tty=False,
+                environment=env,
+                working_dir=self.workdir,
+                labels=ownership.owner_labels(self.run_id),
+                host_config=self._host_config(),
+            )
+        except docker.errors.ImageNotFound:
+            raise InfraError("sandbox_image", f"image {self.image} does not exist") from None
+        self.id = created["Id"]
+        cleanup.register(self)
+        # Attach before start so no output is lost; the response carries no data yet.
+        sock = api.attach_socket(
+            self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        )
+        self._sock = sock
+        raw = getattr(sock, "_sock", sock)
+        api.start(self.id)
+        token = secrets.token_hex(16)
+        self._shell = ShellSession(raw, token)
+        try:
+            self._shell.start(supervisor_program(token, self.workdir), START_TIMEOUT_S)
+        except ShellGone as exc:
+            raise InfraError("sandbox_start", f"{self.image}: {exc}") from None
+
+    def close(self) -> None:
+        """Kill and remove the container (idempotent, never raises for a gone container)."""
+        if self._closed:
+            return
+        self._closed = True
+        cleanup.unregister(self)
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        if self.id:
+            try:
+                remove_container(self.client, self.id)
+            except Exception as exc:  # the stream is closed: the container ends by itself
+                log.warning("sandbox removal failed", id=self.id[:12], error=str(exc))
+
+    def __enter__(self) -> DockerSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            with contextlib.suppress(Exception):
+                self.close()
+
+    # ------------------------------------------------------------ shell
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InfraError("sandbox_closed", f"sandbox {self.id[:12]} is closed")
+
+    def exec(
+        self, command: str, timeout: float | None = 60.0, *, output_limit: int | None = None
+    ) -> ExecResult:
+        """Run `command` in the persistent shell (cwd and env carry over)."""
+        self._check_open()
+        limit = output_limit if output_limit is not None else self.limits.output_bytes
+        with self._lock:
+            try:
+                return self._shell.run(command, timeout, limit)
+            except ShellGone as exc:
+                raise InfraError("sandbox_died", f"sandbox {self.id[:12]}: {exc}") from None
+
+    def _exec_bytes(
+        self, command: str, timeout: float = _DIFF_TIMEOUT_S
+    ) -> tuple[int | None, bytes]:
+        self._check_open()
+        with self._lock:
+            try:
+                return self._shell.run_bytes(command, timeout)
+            except ShellGone as exc:
+                raise InfraError("sandbox_died", f"sandbox {self.id[:12]}: {exc}") from None
+
+    @property
+    def worker_pid(self) -> int:
+        """Pid (inside the container) of the current worker shell."""
+        return self._shell.worker_pid
+
+    # ------------------------------------------------------------ files
+
+    def _abs(self, path: str) -> str:
+        return posixpath.normpath(posixpath.join(self.workdir, path))
+
+    def read_file(self, path: str) -> bytes:
+        """Read a file from the sandbox (symlinks followed); FileNotFoundError if absent."""
+        import docker.errors
+
+        self._check_open()
+        target = self._abs(path)
+        for _ in range(16):
+            try:
+                stream, _stat = self.client.api.get_archive(self.id, target)
+            except docker.errors.NotFound:
+                raise FileNotFoundError(f"{target} (in sandbox {self.id[:12]})") from None
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream)), mode="r|") as tar:
+                member = tar.next()
+                if member is None:
+                    raise FileNotFoundError(target)
+                if member.issym():
+                    target = posixpath.normpath(
+                        posixpath.join(posixpath.dirname(target), member.linkname)
+                    )
+                    continue
+                if member.isdir():
+                    raise IsADirectoryError(target)
+                fh = tar.extractfile(member)
+                return fh.read() if fh is not None else b""
+        raise OSError(f"too many levels of symbolic links: {path}")
+
+    def write_file(self, path: str, data: bytes | str, mode: int = 0o644) -> None:
+        """Write a file into the sandbox (parents created)."""
+        self._check_open()
+        blob = data.encode() if isinstance(data, str) else bytes(data)
+        target = self._abs(path)
+        parent, name = posixpath.split(target)
+        code, out = self._exec_bytes(f"mkdir -p {shlex.quote(parent)}", timeout=60)
+        if code != 0:
+            raise OSError(
+                f"cannot create {parent} in sandbox: {out.decode(errors='replace')[:200]}"
+            )
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = len(blob)
+            info.mode = mode
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(blob))
+        if not self.client.api.put_archive(self.id, parent, buf.getvalue()):
+            raise OSError(f"writing {target} into sandbox {self.id[:12]} failed")
+
+    def diff(
+        self,
+        base_commit: str | None = None,
+        exclude: list[str] | None = None,
+        *,
+        repo: str | None = None,
+    ) -> str:
+        """`git diff` of the working tree (incl. untracked files) against `base_commit`."""
+        root = shlex.quote(self._abs(repo or "."))
+        base = shlex.quote(base_commit or "HEAD")
+        specs = " ".join(shlex.quote(f":(exclude){p}") for p in exclude or [])
+        # A throw-away index: untracked files show up without touching the agent's index.
+        script = (
+            f"( cd {root} || exit 97; idx=$(mktemp) || exit 98; "
+            'cp "$(git rev-parse --git-path index)" "$idx" 2>/dev/null; '
+            f'GIT_INDEX_FILE="$idx" git add -A -- . {specs} >/dev/null 2>&1; '
+            f'GIT_INDEX_FILE="$idx" git -c core.quotepath=false diff --cached --binary --no-color --no-ext-diff {base} -- . {specs} 2>"$idx.err"; '
+            'rc=$?; [ $rc -eq 0 ] || cat "$idx.err"; rm -f "$idx" "$idx.err"; exit $rc )'
+        )
+        code, out = self._exec_bytes(script)
+        if code != 0:
+            raise InfraError(
+                "sandbox_diff",
+                f"git diff in {root} against {base} failed ({code}): {out.decode(errors='replace')[-300:]}",
+            )
+        return out.decode("utf-8", "replace")

@@ -1,0 +1,74 @@
+"""Remove agentbench containers whose owner process on this host is gone."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from agentbench.logging import get_logger
+from agentbench.sandbox import ownership
+from agentbench.sandbox.client import resolve
+
+if TYPE_CHECKING:
+    import docker
+
+log = get_logger(__name__)
+
+_once_lock = threading.Lock()
+_done_for_pid: set[int] = set()
+
+
+def list_containers(
+    client: docker.DockerClient | None = None, *, this_host: bool = True
+) -> list[dict]:
+    """Raw API records of agentbench containers (running or not)."""
+    client = resolve(client)
+    labels = [f"{ownership.LABEL}=1"]
+    if this_host:
+        labels.append(f"{ownership.HOST}={ownership.hostname()}")
+    return client.api.containers(all=True, filters={"label": labels})
+
+
+def remove_container(client: docker.DockerClient, cid: str) -> bool:
+    """Kill and remove `cid`; False if it was already gone."""
+    import docker.errors
+
+    try:
+        client.api.remove_container(cid, force=True, v=True)
+        return True
+    except docker.errors.NotFound:
+        return False
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:  # removal already in progress (auto-remove)
+            return False
+        raise
+
+
+def reap(client: docker.DockerClient | None = None, *, everything: bool = False) -> list[str]:
+    """Remove orphaned agentbench containers on this host (all of them if `everything`)."""
+    client = resolve(client)
+    removed: list[str] = []
+    for info in list_containers(client, this_host=not everything):
+        labels = info.get("Labels") or {}
+        if not everything and ownership.owner_alive(labels):
+            continue
+        if remove_container(client, info["Id"]):
+            removed.append(info["Id"][:12])
+    if removed:
+        log.info("reaped orphaned sandboxes", count=len(removed), ids=removed)
+    return removed
+
+
+def reap_once(client: docker.DockerClient) -> None:
+    """Reap orphans the first time a sandbox starts in this process; never fails the caller."""
+    import os
+
+    pid = os.getpid()
+    with _once_lock:
+        if pid in _done_for_pid:
+            return
+        _done_for_pid.add(pid)
+    try:
+        reap(client)
+    except Exception as exc:  # cleanup of others' leftovers must not stop this run
+        log.warning("reaping orphaned sandboxes failed", error=str(exc))

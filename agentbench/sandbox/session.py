@@ -1,0 +1,194 @@
+"""Host side of the persistent shell: framed stream in, commands out, sentinels parsed."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+from agentbench.logging import get_logger
+from agentbench.records import ExecResult
+from agentbench.sandbox.capture import Capture
+from agentbench.sandbox.shell_script import command_line
+
+log = get_logger(__name__)
+
+# After a timeout the supervisor interrupts the worker and kills the command's processes;
+# if the worker does not answer within this many seconds it is replaced.
+KILL_GRACE_S = 3.0
+RESTART_TIMEOUT_S = 30.0
+_RECV = 1 << 18
+# Interactive bash without a terminal says this after a job dies of a signal: noise.
+_TTY_NOISE = re.compile(
+    r"^bash: \[\d+: \d+ \(\d+\)\] tcsetattr: Inappropriate ioctl for device\n", re.M
+)
+
+
+class ShellGone(Exception):
+    """The supervisor's stream ended: the container or its main process is gone."""
+
+
+class ShellSession:
+    """Runs commands one at a time through the supervisor attached to `sock`."""
+
+    def __init__(self, sock: socket.socket, token: str) -> None:
+        self._sock = sock
+        self._token = token
+        self._tok = token.encode()
+        self._rx = bytearray()  # bytes from the socket not yet split into frames
+        self._pending = bytearray()  # worker output not yet assigned to a command
+        self._seq = 0
+        self._dirty = False  # a run was interrupted: its command may still be running
+        self.worker_pid = 0
+        self._wrapper_pid = 0  # parent of the current worker; names it in D markers
+        self.restarts = 0
+
+    # ------------------------------------------------------------ wire
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            raise ShellGone(f"cannot write to the sandbox shell: {exc}") from None
+
+    def _demux(self, data: bytes) -> None:
+        # Docker's multiplexed stream: 8-byte header (stream id, 3 zero bytes, big-endian size).
+        rx = self._rx
+        rx += data
+        pos, end = 0, len(rx)
+        while end - pos >= 8:
+            size = int.from_bytes(rx[pos + 4 : pos + 8], "big")
+            if end - pos - 8 < size:
+                break
+            if rx[pos] == 2:  # the supervisor's own stderr: diagnostics, not command output
+                log.debug(
+                    "sandbox supervisor stderr", text=bytes(rx[pos + 8 : pos + 8 + size])[:500]
+                )
+            else:
+                self._pending += rx[pos + 8 : pos + 8 + size]
+            pos += 8 + size
+        del rx[:pos]
+
+    def _scan(self, cap: Capture) -> tuple[str, list[str]] | None:
+        buf, tok = self._pending, self._tok
+        i = buf.find(tok)
+        if i < 0:
+            keep = len(tok) - 1  # a token may straddle two reads
+            if len(buf) > keep:
+                cap.add(buf[: len(buf) - keep])
+                del buf[: len(buf) - keep]
+            return None
+        if i:
+            cap.add(buf[:i])
+            del buf[:i]
+        nl = buf.find(b"\n", len(tok))
+        if nl < 0:
+            return None
+        fields = bytes(buf[len(tok) + 1 : nl]).decode("ascii", "replace").split(":")
+        del buf[: nl + 1]
+        return fields[0], fields[1:]
+
+    def _next_marker(self, cap: Capture, deadline: float | None) -> tuple[str, list[str]] | None:
+        """The next marker from the worker, or None when `deadline` passes first."""
+        while True:
+            marker = self._scan(cap)
+            if marker is not None:
+                return marker
+            if deadline is None:
+                self._sock.settimeout(None)
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._sock.settimeout(remaining)
+            try:
+                data = self._sock.recv(_RECV)
+            except TimeoutError:
+                return None
+            except OSError as exc:
+                raise ShellGone(f"sandbox stream failed: {exc}") from None
+            if not data:
+                raise ShellGone("sandbox stream closed (its main process exited)")
+            self._demux(data)
+
+    # ------------------------------------------------------------ protocol
+
+    def start(self, program: bytes, timeout: float) -> None:
+        """Send the supervisor program and wait for the first worker to be ready."""
+        self._send(program)
+        self._await_ready(Capture(4096), time.monotonic() + timeout)
+
+    def _await_ready(self, cap: Capture, deadline: float) -> None:
+        while True:
+            marker = self._next_marker(cap, deadline)
+            if marker is None:
+                raise ShellGone(
+                    f"sandbox shell did not become ready; it said: {cap.text()[:300]!r}"
+                )
+            kind, fields = marker
+            if kind == "R":
+                self.worker_pid, self._wrapper_pid = int(fields[0]), int(fields[1])
+                return
+
+    def restart(self, cap: Capture | None = None) -> None:
+        """Replace the worker shell (state is lost; files stay)."""
+        self._send(f"R{self.worker_pid}\n".encode())
+        self._await_ready(cap or Capture(4096), time.monotonic() + RESTART_TIMEOUT_S)
+        self.restarts += 1
+
+    def _run(
+        self, command: str, timeout: float | None, cap: Capture
+    ) -> tuple[int | None, bool, bool]:
+        """Run `command`; returns (exit code or None, timed out, shell restarted)."""
+        if self._dirty:  # an interrupted run may have left its command running
+            self._send(f"K{self.worker_pid} 0\n".encode())
+        self._dirty = True
+        self._seq += 1
+        seq = self._seq
+        self._send(command_line(command, seq, self._token))
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        timed_out = False
+        while True:
+            marker = self._next_marker(cap, deadline)
+            if marker is None:
+                if not timed_out:
+                    timed_out = True
+                    self._send(f"K{self.worker_pid} {seq}\n".encode())
+                    deadline = time.monotonic() + KILL_GRACE_S
+                    continue
+                self.restart(cap)  # the worker ignored the interrupt (e.g. `trap '' INT`)
+                self._dirty = False
+                return None, True, True
+            kind, fields = marker
+            if kind in ("S", "K") and int(fields[0]) == seq:
+                self._dirty = False
+                return (None if timed_out else int(fields[1])), timed_out, False
+            if kind == "D" and int(fields[1]) == self._wrapper_pid:
+                # the current worker shell exited (`exit 3`, killed by OOM, ...)
+                self.restart(cap)
+                self._dirty = False
+                return (None if timed_out else int(fields[0])), timed_out, True
+            # anything else is a marker of an earlier, abandoned command
+
+    def run(self, command: str, timeout: float | None, limit: int | None) -> ExecResult:
+        """Run `command` in the worker; kill it at `timeout`; keep at most `limit` output bytes."""
+        t0 = time.monotonic()
+        cap = Capture(limit)
+        exit_code, timed_out, restarted = self._run(command, timeout, cap)
+        output = cap.text()
+        if "tcsetattr" in output:
+            output = _TTY_NOISE.sub("", output)
+        return ExecResult(
+            exit_code=exit_code,
+            output=output,
+            truncated=cap.truncated,
+            timed_out=timed_out,
+            duration_s=time.monotonic() - t0,
+            shell_restarted=restarted,
+        )
+
+    def run_bytes(self, command: str, timeout: float | None) -> tuple[int | None, bytes]:
+        """Run `command` and return its exit code and complete output as bytes (no cap)."""
+        cap = Capture(None)
+        exit_code, _, _ = self._run(command, timeout, cap)
+        return exit_code, cap.raw()
