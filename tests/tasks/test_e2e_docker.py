@@ -109,3 +109,44 @@ def test_limit_hit_is_unchanged_even_with_a_fix(task: SWEBenchTask, tmp_path: Pa
     res = _run(task, tmp_path, [bash(1, FIX_MUL), bash(2, "true"), SUBMIT], max_steps=1)
     assert res.exit_status == ExitStatus.STEP_LIMIT
     assert res.outcome is not None and res.outcome.unchanged and not res.resolved
+
+
+def test_sweep_over_the_suite_stores_per_test_vectors(
+    docker_client: Any, base_image: str, tiny_suite: Path, tmp_path: Path
+) -> None:
+    from agentbench.models.scripted import ScriptedCall
+    from agentbench.sweep.runner import run_sweep
+    from agentbench.sweep.spec import validate_spec
+    from agentbench.sweep.store import RunStore
+
+    plans = {0: [bash(1, FIX_MUL)], 1: [], 2: [bash(1, FIX_MUL), bash(2, BREAK_SUB)]}
+
+    def respond(call: ScriptedCall) -> Reply:
+        step = sum(1 for m in call.messages if m.role == "assistant")
+        plan = plans[int(call.seed or 0)]
+        return plan[step] if step < len(plan) else SUBMIT
+
+    with ScriptedServer(respond) as srv:
+        doc = {
+            "name": "tiny",
+            "run_dir": str(tmp_path / "run"),
+            "tasks": [{"kind": "swebench", "dataset": str(tiny_suite), "filter": "calc-1"}],
+            "systems": [
+                {
+                    "name": "scripted",
+                    "model": {"provider": "scripted", "name": "s", "base_url": srv.base_url},
+                    "scaffold": "bash-react",
+                }
+            ],
+            "seeds": 3,
+            "concurrency": {"samples": 2},
+        }
+        s = run_sweep(validate_spec(doc, "spec.yaml"))
+        assert (s.done, s.missing) == (3, 0)
+    with RunStore.open(tmp_path / "run") as store:
+        got = {r.key.seed: r for r in store.iter_results()}
+    assert got[0].resolved and all(got[0].outcome.passed)
+    assert got[1].outcome.unchanged and got[1].outcome.passed == [False, True, True]
+    assert got[2].outcome.passed == [True, True, False] and not got[2].resolved
+    for r in got.values():
+        assert (tmp_path / "run" / str(r.trajectory_path)).is_file()
