@@ -14,6 +14,7 @@ from agentbench.metrics._checks import (
     check_min_unrolls,
     check_probs,
     check_target,
+    last_axis_sum,
     unroll_mask,
 )
 from agentbench.metrics.decomposition import Decomposition, ZeroOne
@@ -25,37 +26,52 @@ def _prepare(
     probs: object, target: object, mask: object | None, validate: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """Validated arrays: probs, target, mask (None when all valid) and unroll counts."""
-    p = as_float_array(probs, "probs", 3) if validate else np.asarray(probs, dtype=np.float64)
+    try:
+        p = np.asarray(probs, dtype=np.float64)
+    except (TypeError, ValueError):
+        p = as_float_array(probs, "probs", 3)  # raises, naming ragged or non-numeric rows
+    if p.ndim != 3:
+        as_float_array(p, "probs", 3)  # raises with the shape
     q, r, c = p.shape
     m = None if mask is None else unroll_mask(mask, (q, r))
+    if m is not None and m.all():
+        m = None
     n = np.full(q, r, dtype=np.int64) if m is None else m.sum(axis=1)
     if validate:
         check_min_unrolls(n, "probs")
-        check_probs(p, np.ones((q, r), bool) if m is None else m)
+        check_probs(p, m)
     t = check_target(target, q, c) if validate else np.asarray(target, dtype=np.intp)
     return p, t, m, n
 
 
 def _masked_mean(x: np.ndarray, m: np.ndarray | None, n: np.ndarray) -> np.ndarray:
     """Mean over the unroll axis (1) of x (Q, R, ...), counting only valid unrolls."""
+    # A (batched) matrix product with the unroll weights: numpy's own reduction over a
+    # middle axis with a short inner axis is an order of magnitude slower here.
+    if x.ndim == 2:
+        return x.mean(axis=1) if m is None else (x * m).sum(axis=1) / n
     if m is None:
-        return x.mean(axis=1)
-    w = m.reshape(m.shape + (1,) * (x.ndim - 2))
-    return (x * w).sum(axis=1) / n.reshape((-1,) + (1,) * (x.ndim - 2))
+        return np.matmul(np.full(x.shape[1], 1.0 / x.shape[1]), x)
+    w = (m / n[:, None])[:, None, :]
+    return np.matmul(w, x)[:, 0]
+
+
+def log_plus_delta(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
+    """log(p + δ) elementwise, accurate near p = 1."""
+    out = np.add(probs, delta)
+    np.log(out, out=out)
+    # Near p = 1, p + δ rounds away the δ-sized signal; log1p((p − 1) + δ) keeps it
+    # (p − 1 is exact there). Elsewhere the rounding is far below the value itself.
+    flat = probs.reshape(-1)
+    near_one = np.flatnonzero(flat > 1.0 - 1e-6)
+    out.reshape(-1)[near_one] = np.log1p((flat[near_one] - 1.0) + delta)
+    return out
 
 
 def smoothed_log(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
     """log((p + δ) / (1 + C·δ)) elementwise; C is the last axis length."""
-    c = probs.shape[-1]
-    out = np.add(probs, delta)
-    np.log(out, out=out)
-    # Near p = 1, log(p + δ) loses the δ-sized signal to rounding; log1p((p − 1) + δ) keeps
-    # it (p − 1 is exact there). At most one option per distribution can exceed 1/2.
-    top = probs.argmax(axis=-1)[..., None]
-    p_top = np.take_along_axis(probs, top, axis=-1)
-    fixed = np.where(p_top > 0.5, np.log1p((p_top - 1.0) + delta), np.log(p_top + delta))
-    np.put_along_axis(out, top, fixed, axis=-1)
-    out -= np.log1p(c * delta)
+    out = log_plus_delta(probs, delta)
+    out -= np.log1p(probs.shape[-1] * delta)
     return out
 
 
@@ -84,7 +100,9 @@ def decompose_kl(
 ) -> Decomposition:
     """KL/cross-entropy decomposition per question with the normalised geometric mean."""
     p, t, m, n = _prepare(probs, target, mask, validate)
-    return kl_from_mean_log(_masked_mean(smoothed_log(p, delta), m, n), t)
+    # The normaliser log(1 + C·δ) is a constant: subtract it after the mean (one pass less).
+    mean_log = _masked_mean(log_plus_delta(p, delta), m, n) - np.log1p(p.shape[-1] * delta)
+    return kl_from_mean_log(mean_log, t)
 
 
 def decompose_brier(
@@ -94,16 +112,24 @@ def decompose_brier(
     p, t, m, n = _prepare(probs, target, mask, validate)
     q_idx = np.arange(p.shape[0])
     p_hat = _masked_mean(p, m, n)
-    y_hat = p_hat.copy()
-    y_hat[q_idx, t] -= 1.0
-    bias2 = np.einsum("qc,qc->q", y_hat, y_hat)
-    # Two passes (deviation from the mean, distance to the target) keep both
-    # terms accurate instead of subtracting nearly equal second moments.
-    dev = p - p_hat[:, None, :]
-    variance = _masked_mean(np.einsum("qrc,qrc->qr", dev, dev), m, n)
-    miss = p.copy()
-    miss[q_idx, :, t] -= 1.0
-    error = _masked_mean(np.einsum("qrc,qrc->qr", miss, miss), m, n)
+    gap = p_hat.copy()
+    gap[q_idx, t] -= 1.0
+    bias2 = last_axis_sum(gap * gap)
+    # Variance in two passes (deviations from the mean) so it stays exact when the
+    # unrolls agree; error from the second moment: mean‖p − y‖² = mean‖p‖² − 2p̂[c*] + 1.
+    # Rows are flattened to (Q, R·C) so every pass is a contiguous, vectorised one.
+    q, r, c = p.shape
+    flat = p.reshape(q, r * c)
+    dev = flat - np.tile(p_hat, r)
+    if m is None:
+        variance = np.einsum("ij,ij->i", dev, dev) / r
+        second = np.einsum("ij,ij->i", flat, flat) / r
+    else:
+        w = np.repeat(m, c, axis=1)  # masked unrolls drop out of both sums
+        dev *= w
+        variance = np.einsum("ij,ij->i", dev, dev) / n
+        second = np.einsum("ij,ij->i", flat * w, flat) / n
+    error = second - 2.0 * p_hat[q_idx, t] + 1.0
     return Decomposition(bias2=bias2, variance=variance, error=error)
 
 

@@ -64,7 +64,9 @@ def _order_key(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
-def _arrange(cols: dict[str, list[Any]], kind: Kind, metric: object | None) -> list[SystemData]:
+def _arrange(
+    cols: dict[str, list[Any]], kind: Kind, loss: str, metric: object | None
+) -> list[SystemData]:
     """Group rows by system and question (unrolls ordered by seed) and build feature models."""
     by_sys: dict[Hashable, dict[Hashable, list[int]]] = {}
     seen: set[tuple[Hashable, Hashable, Hashable]] = set()
@@ -84,7 +86,7 @@ def _arrange(cols: dict[str, list[Any]], kind: Kind, metric: object | None) -> l
         qs = by_sys[s]
         qids = sorted(qs, key=str)
         rows = [sorted(qs[q], key=lambda i: _order_key(cols["seed"][i])) for q in qids]
-        out.append(_system(s, qids, rows, cols, kind, metric))
+        out.append(_system(s, qids, rows, cols, kind, loss, metric))
     return out
 
 
@@ -94,6 +96,7 @@ def _system(
     rows: list[list[int]],
     cols: dict[str, list[Any]],
     kind: Kind,
+    loss: str,
     metric: object | None,
 ) -> SystemData:
     r_max = max(len(r) for r in rows)
@@ -138,7 +141,7 @@ def _system(
             x[qi, : len(rr)] = [cols["outcome"][i] for i in rr]
             mask[qi, : len(rr)] = True
         if kind == "probs":
-            model = make_probs_model(x, np.asarray(targets), mask, loss=str(metric or "kl"))
+            model = make_probs_model(x, np.asarray(targets), mask, loss=loss)
         else:
             model = make_vector_model(x, np.asarray(targets, dtype=np.float64), metric, mask)
     return SystemData(system=s, question_ids=qids, model=model, lengths=lengths)
@@ -158,7 +161,7 @@ def build_models(
     cols = _columns(table, dict(columns or {}), kind)
     if not cols["question"]:
         raise MetricsInputError("table: no rows")
-    return _arrange(cols, kind, loss if kind == "probs" else metric)
+    return _arrange(cols, kind, loss, metric)
 
 
 def _row(

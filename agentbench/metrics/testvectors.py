@@ -16,13 +16,17 @@ from agentbench.metrics._checks import check_min_unrolls
 from agentbench.metrics.decomposition import Decomposition
 from agentbench.metrics.exceptions import MetricsInputError
 
+_BLOCK = 1024  # instances per block in decompose_tests
+
 
 def _as_binary(values: object, name: str) -> np.ndarray:
     """A 1-D uint8 copy of `values`, which must hold only 0 and 1."""
     arr = np.asarray(values)
     if arr.dtype == np.bool_:
         return arr.reshape(-1).view(np.uint8)
-    if arr.dtype.kind in "ui":
+    if arr.dtype.kind == "u":
+        ok = arr.size == 0 or arr.max() <= 1
+    elif arr.dtype.kind == "i":
         ok = arr.size == 0 or (arr.min() >= 0 and arr.max() <= 1)
     elif arr.dtype.kind == "f":
         ok = bool(np.all((arr == 0) | (arr == 1)))
@@ -112,11 +116,28 @@ class RaggedTests:
         return RaggedTests.from_flat(flat, self.n_runs[idx], self.n_tests[idx])
 
 
-def _pass_counts(tests: RaggedTests) -> np.ndarray:
-    """(Q, max T) number of passing unrolls per test (padded tests count 0)."""
-    rows = _window_rows(tests)
-    dtype = np.uint8 if int(tests.n_runs.max()) < 256 else np.uint32
-    return rows.sum(axis=1, dtype=dtype)
+def _pass_counts(tests: RaggedTests, index: np.ndarray | None = None) -> np.ndarray:
+    """(n, max T over `index`) passing unrolls per test; cells past T_i hold garbage."""
+    idx = np.arange(tests.n_instances) if index is None else index
+    n_runs, n_tests = tests.n_runs[idx], tests.n_tests[idx]
+    t_max, r_max = int(n_tests.max()), int(n_runs.max())
+    window = np.lib.stride_tricks.sliding_window_view(tests.values, t_max)
+    r = np.arange(r_max)
+    starts = tests.offsets[idx, None] + r * n_tests[:, None]
+    starts = np.where(r < n_runs[:, None], starts, tests.values.size - t_max)
+    acc = np.zeros((idx.size, t_max), dtype=np.uint8 if r_max < 256 else np.uint32)
+    # One unroll position at a time: a (n, max T) gather per step stays in cache, where
+    # gathering the whole (n, R, T) block first would stream it through memory twice.
+    for k in range(r_max):
+        acc += window[starts[:, k]]
+    return acc
+
+
+def _row_starts(tests: RaggedTests, r_max: int, t_max: int) -> np.ndarray:
+    """(Q, max R) offset of each unroll's row; missing unrolls point at the trailing zeros."""
+    r = np.arange(r_max)
+    starts = tests.offsets[:, None] + r * tests.n_tests[:, None]
+    return np.where(r < tests.n_runs[:, None], starts, tests.values.size - t_max)
 
 
 def _window_rows(tests: RaggedTests) -> np.ndarray:
@@ -124,10 +145,7 @@ def _window_rows(tests: RaggedTests) -> np.ndarray:
     t_max = int(tests.n_tests.max())
     r_max = int(tests.n_runs.max())
     window = np.lib.stride_tricks.sliding_window_view(tests.values, t_max)
-    r = np.arange(r_max)
-    starts = tests.offsets[:, None] + r * tests.n_tests[:, None]
-    starts = np.where(r < tests.n_runs[:, None], starts, tests.values.size - t_max)
-    return window[starts]
+    return window[_row_starts(tests, r_max, t_max)]
 
 
 def tests_from_mean(
@@ -150,9 +168,21 @@ def as_ragged(tests: RaggedTests | Sequence[object]) -> RaggedTests:
 def decompose_tests(tests: RaggedTests | Sequence[object]) -> Decomposition:
     """Per-instance BIAS², VARIANCE, ERROR of binary test vectors against all-pass (§2b)."""
     rt = as_ragged(tests)
-    counts = _pass_counts(rt)
-    mean_pass = counts / rt.n_runs[:, None]
-    return tests_from_mean(mean_pass, rt.test_mask(), rt.n_tests)
+    q = rt.n_instances
+    bias2, variance, error = np.empty(q), np.empty(q), np.empty(q)
+    # Instances sorted by test count and taken in blocks, so each block pads only to its
+    # own largest T: about half the work of padding everything to the global maximum.
+    order = np.argsort(rt.n_tests, kind="stable")
+    for block in np.array_split(order, max(1, q // _BLOCK)):
+        counts = _pass_counts(rt, block)
+        y = counts / rt.n_runs[block, None]
+        y[np.arange(y.shape[1]) >= rt.n_tests[block, None]] = 1.0  # padding: adds 0 below
+        miss = 1.0 - y
+        n_t = rt.n_tests[block]
+        error[block] = miss.sum(axis=1) / n_t
+        bias2[block] = np.einsum("ij,ij->i", miss, miss) / n_t
+        variance[block] = np.einsum("ij,ij->i", y, miss) / n_t
+    return Decomposition(bias2=bias2, variance=variance, error=error)
 
 
 def resolved_rate(tests: RaggedTests | Sequence[object]) -> np.ndarray:

@@ -1,0 +1,157 @@
+"""Metrics core speed: vectorised decompositions vs a per-question Python loop, same run.
+
+Run: .venv/bin/python bench/metrics.py [--repeats N]
+(a) KL and Brier on 10,000 questions x 100 unrolls x 4 options (stated distributions);
+(b) binary test vectors for 10,000 instances x 30 runs x 1..200 tests (ragged).
+Each figure is the median of several repeats; the loop baseline follows METHODS.md §2
+literally, one question at a time, and both results are checked to agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core, as the target states
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+
+from agentbench.metrics import (
+    DELTA,
+    RaggedTests,
+    decompose_brier,
+    decompose_kl,
+    decompose_tests,
+)
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median wall time of `repeats` calls, and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def kl_loop(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per question: smoothed log-probs, normalised geometric mean, KL terms (METHODS §2a)."""
+    c = probs.shape[2]
+    out = np.empty((probs.shape[0], 3))
+    for q in range(probs.shape[0]):
+        p = (probs[q] + DELTA) / (1 + c * DELTA)
+        logp = np.log(p)
+        g = np.exp(logp.mean(axis=0))
+        p_bar = g / g.sum()
+        t = target[q]
+        bias2 = -math.log(p_bar[t])
+        variance = float(np.mean(np.sum(p_bar * (np.log(p_bar) - logp), axis=1)))
+        error = float(-logp[:, t].mean())
+        out[q] = (bias2, variance, error)
+    return out
+
+
+def brier_loop(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per question: arithmetic mean prediction and squared distances (METHODS §2a)."""
+    c = probs.shape[2]
+    out = np.empty((probs.shape[0], 3))
+    for q in range(probs.shape[0]):
+        y = np.zeros(c)
+        y[target[q]] = 1.0
+        p = probs[q]
+        p_hat = p.mean(axis=0)
+        out[q] = (
+            np.sum((y - p_hat) ** 2),
+            np.mean(np.sum((p - p_hat) ** 2, axis=1)),
+            np.mean(np.sum((y - p) ** 2, axis=1)),
+        )
+    return out
+
+
+def tests_loop(arrays: list[np.ndarray]) -> np.ndarray:
+    """Per instance: the §2b formulas on its (R, T) matrix."""
+    out = np.empty((len(arrays), 3))
+    for i, y in enumerate(arrays):
+        yf = y.astype(np.float64)
+        y_bar = yf.mean(axis=0)
+        out[i] = (((1 - y_bar) ** 2).mean(), ((yf - y_bar) ** 2).mean(), ((1 - yf) ** 2).mean())
+    return out
+
+
+def stack(d: object) -> np.ndarray:
+    """(Q, 3) bias², variance, error of a Decomposition."""
+    return np.stack([d.bias2, d.variance, d.error], axis=1)  # type: ignore[attr-defined]
+
+
+def report(name: str, ours: float, base: float, err: float) -> None:
+    """One line: our median, the loop's median, the ratio and the largest disagreement."""
+    print(
+        f"{name:<44} ours {ours * 1e3:8.1f} ms   loop {base * 1e3:8.1f} ms   "
+        f"ratio {base / ours:6.1f}x   max |diff| {err:.1e}"
+    )
+
+
+def main() -> None:
+    """Build the data, time both ways, print the figures."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--loop-repeats", type=int, default=3)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+
+    q, r, c = 10_000, 100, 4
+    probs = rng.dirichlet(np.full(c, 0.5), size=(q, r))
+    target = rng.integers(0, c, size=q)
+    print(
+        f"(a) categorical: {q:,} questions x {r} unrolls x {c} options; "
+        f"median of {args.repeats} (ours) / {args.loop_repeats} (loop) runs"
+    )
+    for name, ours_fn, loop_fn in (
+        ("KL (validated input)", decompose_kl, kl_loop),
+        ("Brier (validated input)", decompose_brier, brier_loop),
+    ):
+        t_ours, d = timed(lambda f=ours_fn: f(probs, target), args.repeats)
+        t_loop, ref = timed(lambda f=loop_fn: f(probs, target), args.loop_repeats)
+        report(name, t_ours, t_loop, float(np.abs(stack(d) - ref).max()))
+
+    n_inst, runs, t_max = 10_000, 30, 200
+    n_tests = rng.integers(1, t_max + 1, size=n_inst)
+    p_pass = rng.random(int(n_tests.sum()))
+    starts = np.concatenate([[0], np.cumsum(n_tests)[:-1]])
+    arrays = [
+        (rng.random((runs, t)) < p_pass[s : s + t]).astype(np.uint8)
+        for s, t in zip(starts, n_tests, strict=True)
+    ]
+    flat = np.concatenate([a.ravel() for a in arrays])
+    print(
+        f"(b) test vectors: {n_inst:,} instances x {runs} runs x 1..{t_max} tests "
+        f"({flat.size / 1e6:.1f} M outcomes)"
+    )
+    t_loop, ref = timed(lambda: tests_loop(arrays), args.loop_repeats)
+    t_full, d = timed(
+        lambda: decompose_tests(RaggedTests.from_flat(flat, np.full(n_inst, runs), n_tests)),
+        args.repeats,
+    )
+    report(
+        "tests, from flat array (incl. validation)",
+        t_full,
+        t_loop,
+        float(np.abs(stack(d) - ref).max()),
+    )
+    rt = RaggedTests.from_flat(flat, np.full(n_inst, runs), n_tests)
+    t_pre, d = timed(lambda: decompose_tests(rt), args.repeats)
+    report("tests, RaggedTests already built", t_pre, t_loop, float(np.abs(stack(d) - ref).max()))
+    t_list, d = timed(lambda: decompose_tests(arrays), args.repeats)
+    report(
+        "tests, from a list of (R, T) arrays", t_list, t_loop, float(np.abs(stack(d) - ref).max())
+    )
+
+
+if __name__ == "__main__":
+    main()
