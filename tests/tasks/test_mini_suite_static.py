@@ -142,6 +142,18 @@ def test_suite_layout(suite_name: str) -> None:
     assert used == set(suite["repos"])
 
 
+def test_mini_suite_spread() -> None:
+    """agentbench-mini has at least 8 instances over at least 3 repositories, ids unique."""
+    rows = _rows(MINI)
+    assert len(rows) >= 8
+    assert len({row["repo"] for row in rows}) >= 3
+    assert len({row["instance_id"] for row in rows}) == len(rows)
+    # Several base commits per repository, like SWE-bench.
+    for repo in {row["repo"] for row in rows}:
+        bases = {row["base_commit"] for row in rows if row["repo"] == repo}
+        assert len(bases) >= 2, repo
+
+
 @pytest.mark.parametrize(
     ("suite_name", "row"), _all_instances(), ids=[row["instance_id"] for _, row in _all_instances()]
 )
