@@ -8,7 +8,7 @@ import numpy as np
 
 from agentbench.metrics.exceptions import MetricsInputError
 from agentbench.metrics.features import FeatureModel
-from agentbench.metrics.incoherence import ratio_of_sums
+from agentbench.metrics.incoherence import incoherence, ratio_of_sums
 
 STATS = ("bias2", "variance", "error", "incoherence", "accuracy")
 _CHUNK_ELEMENTS = 4_000_000  # bounds the (draws, questions, features) block in memory
@@ -86,10 +86,12 @@ def _summaries(totals: dict[str, np.ndarray], n_q: int) -> dict[str, np.ndarray]
 
 
 def _point(model: FeatureModel) -> dict[str, float]:
+    """Plug-in estimates on the data; incoherence warns (and is NaN) when Σ error is 0."""
     stats = model.stats()
     q = model.n_questions
-    tot = {k: stats[k].sum()[None] for k in ("bias2", "variance", "error", "accuracy")}
-    return {k: float(v[0]) for k, v in _summaries(tot, q).items()}
+    out = {k: float(stats[k].sum()) / q for k in ("bias2", "variance", "error", "accuracy")}
+    out["incoherence"] = incoherence(stats["variance"], stats["error"])
+    return out
 
 
 def _interval(estimate: float, draws: np.ndarray, confidence: float, recentre: bool) -> Interval:

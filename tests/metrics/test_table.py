@@ -141,3 +141,35 @@ def test_paired_comparison_from_table() -> None:
     res = paired_bootstrap(ma, mb, n_boot=100)
     iv = res.intervals["incoherence"]
     assert iv.low <= iv.estimate <= iv.high
+
+
+def test_missing_unrolls_are_masked_not_imputed() -> None:
+    # Question 1 lost two unrolls (infrastructure failures): the table result must equal
+    # the decomposition of the unrolls that exist.
+    rng = np.random.default_rng(8)
+    probs = rng.dirichlet(np.ones(3), size=(3, 6))
+    target = np.array([0, 1, 2])
+    keep = np.ones((3, 6), dtype=bool)
+    keep[1, [2, 5]] = False
+    table = {"question": [], "system": [], "seed": [], "length": [], "outcome": [], "target": []}
+    for i in range(3):
+        for j in range(6):
+            if keep[i, j]:
+                for key, val in (
+                    ("question", i),
+                    ("system", "s"),
+                    ("seed", j),
+                    ("length", 1),
+                    ("outcome", probs[i, j].tolist()),
+                    ("target", int(target[i])),
+                ):
+                    table[key].append(val)
+    with pytest.warns(FewUnrollsWarning):
+        row = decompose_table(table, kind="probs", loss="brier", n_boot=50)[0]
+    per_q = [decompose_brier(probs[i : i + 1, keep[i]], target[i : i + 1]) for i in range(3)]
+    assert row["variance"] == pytest.approx(np.mean([d.variance[0] for d in per_q]), rel=1e-9)
+    assert row["n_unrolls"] == 16 and row["min_unrolls"] == 4
+    masked = decompose_kl(probs, target, keep)
+    dropped = decompose_kl(probs[1:2, keep[1]], target[1:2])
+    assert masked.error[1] == pytest.approx(dropped.error[0], rel=1e-12)
+    assert masked.variance[1] == pytest.approx(dropped.variance[0], rel=1e-9)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from agentbench.metrics import (
+    UndefinedIncoherenceWarning,
     bootstrap,
     decompose_tests,
     make_probs_model,
@@ -77,3 +79,13 @@ def test_intervals_cover_the_truth_in_most_seeds() -> None:
     for k in ("bias2", "variance", "error", "incoherence"):
         assert hits[k] >= 80, (k, hits)
     assert hits["accuracy"] >= 75, hits  # resolved rate: rare events, skewed draws
+
+
+def test_bootstrap_of_a_perfect_system_warns_and_reports_nan() -> None:
+    model = make_tests_model([np.ones((4, 3), np.uint8), np.ones((5, 2), np.uint8)])
+    with pytest.warns(UndefinedIncoherenceWarning):
+        res = bootstrap(model, n_boot=50)
+    iv = res.intervals["incoherence"]
+    assert np.isnan(iv.estimate) and np.isnan(iv.low) and np.isnan(iv.high)
+    assert res.intervals["error"].estimate == 0.0
+    assert res.intervals["accuracy"].estimate == 1.0
