@@ -28,7 +28,9 @@ short/long halves of the per-question median split. Output: one row per
 
     n_questions, n_unrolls, min_unrolls, mean_length,
     bias2, variance, error, accuracy   (means per question) and incoherence (ratio of sums),
-    each with <name>_low / <name>_high: bootstrap interval at `confidence`.
+    each with <name>_low / <name>_high: a bootstrap interval at `confidence` (questions
+    resampled, unrolls resampled within each; percentile interval recentred on the
+    estimate, see `bootstrap`).
 
 A DataFrame comes back when a DataFrame went in, else a list of dicts. FewUnrollsWarning
 fires below 30 unrolls per question. For paired comparisons of two systems use

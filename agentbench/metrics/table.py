@@ -221,6 +221,10 @@ def decompose_table(
             FewUnrollsWarning,
             stacklevel=2,
         )
+    if reference_system is not None and not isinstance(groups, int):
+        raise MetricsInputError(
+            "reference_system: only used with groups=k (the number of length groups)"
+        )
     ref: LengthGrouping | None = groups if isinstance(groups, LengthGrouping) else None
     if isinstance(groups, int) and reference_system is not None:
         match = [sd for sd in systems if sd.system == reference_system]
