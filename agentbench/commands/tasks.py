@@ -104,11 +104,14 @@ def validate(
     filter_: str | None = _FILTER,
     slice_: str | None = _SLICE,
     timeout: float = typer.Option(600.0, "--timeout", help="Test timeout per grading (s)."),
+    image_source: str = typer.Option("build", "--image-source", help="build | prebuilt"),
 ) -> None:
     """Gold patch resolves, empty patch does not, PASS_TO_PASS passes at the base commit."""
     from agentbench.tasks.swebench.validate import validate_task
 
-    task = _task(dataset, ids, filter_, slice_, None, test_timeout_s=timeout)
+    task = _task(
+        dataset, ids, filter_, slice_, None, test_timeout_s=timeout, image_source=image_source
+    )
     bad = 0
     n = 0
     for res in validate_task(task):
