@@ -55,6 +55,8 @@ class RaggedTests:
             raise MetricsInputError(
                 f"n_runs has {runs.size} instances but n_tests has {tests.size}; give one count each"
             )
+        if runs.size == 0:
+            raise MetricsInputError("tests: no instances given; pass at least one (R_i, T_i) block")
         if (tests < 1).any():
             q = int(np.flatnonzero(tests < 1)[0])
             raise MetricsInputError(
@@ -67,7 +69,7 @@ class RaggedTests:
             raise MetricsInputError(
                 f"tests: flat array has {flat.size} values but Σ n_runs·n_tests = {int(sizes.sum())}"
             )
-        t_max = int(tests.max()) if tests.size else 0
+        t_max = int(tests.max())
         buf = np.concatenate([flat, np.zeros(t_max, dtype=np.uint8)])
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         return cls(values=buf, n_runs=runs, n_tests=tests, offsets=offsets[: runs.size])
