@@ -69,7 +69,6 @@ class DockerSandbox:
             self.close()
             raise
         self.startup_s = time.monotonic() - t0
-        log.debug("sandbox started", id=self.id[:12], image=image, seconds=round(self.startup_s, 3))
 
     # ------------------------------------------------------------ lifecycle
 

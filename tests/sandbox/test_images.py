@@ -1,0 +1,165 @@
+"""Image layers on the real engine: hashing, skipping, CA bundle, failures, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentbench.errors import ConfigError
+from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox.images import (
+    CA_PATH,
+    ImageBuildError,
+    base_tag,
+    build_layer,
+    ensure_base_image,
+    layer_tag,
+)
+
+pytestmark = pytest.mark.docker
+
+_CA = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def test_base_image_has_the_promised_tools(base_image: str, docker_client, run_id: str) -> None:
+    assert base_image == base_tag()
+    assert ensure_base_image(docker_client) == base_image  # present: returned as is
+    with DockerSandbox(base_image, run_id=run_id, client=docker_client) as sb:
+        r = sb.exec(
+            "python --version && git --version && python3 -m pytest --version && pip --version"
+        )
+        assert r.exit_code == 0, r.output
+        assert "Python 3" in r.output and "pytest" in r.output
+
+
+def test_layer_is_hashed_built_once_and_used(
+    base_image: str, docker_client, run_id: str, tmp_path: Path
+) -> None:
+    files = {"app/hello.py": b"print('hello from the layer')\n", "data.bin": bytes(range(256))}
+    dockerfile = f"COPY app /app\nCOPY data.bin /data.bin\nRUN echo {run_id} > /stamp\n"
+    tag = build_layer(
+        base_image, kind="env", name=f"Test_{run_id}", dockerfile=dockerfile, files=files,
+        client=docker_client, log_dir=tmp_path,
+    )  # fmt: skip
+    try:
+        parent_id = docker_client.api.inspect_image(base_image)["Id"]
+        assert tag == layer_tag(
+            parent_id, kind="env", name=f"Test_{run_id}", dockerfile=dockerfile, files=files
+        )
+        assert tag.startswith(f"agentbench-env-test_{run_id}:")
+        logs = list(tmp_path.iterdir())
+        assert len(logs) == 1 and "Step 1/" in logs[0].read_text()
+        image_id = docker_client.api.inspect_image(tag)["Id"]
+        # Same inputs: no build (no new log), same image. Changed file: a different tag.
+        again = build_layer(
+            base_image, kind="env", name=f"Test_{run_id}", dockerfile=dockerfile, files=files,
+            client=docker_client, log_dir=tmp_path,
+        )  # fmt: skip
+        assert again == tag and docker_client.api.inspect_image(again)["Id"] == image_id
+        assert len(list(tmp_path.iterdir())) == 1
+        other = layer_tag(
+            parent_id, kind="env", name=f"Test_{run_id}", dockerfile=dockerfile,
+            files={**files, "data.bin": b"changed"},
+        )  # fmt: skip
+        assert other != tag
+        labels = docker_client.api.inspect_image(tag)["Config"]["Labels"]
+        assert labels["agentbench"] == "1" and labels["agentbench.kind"] == "env"
+        with DockerSandbox(tag, run_id=run_id, client=docker_client) as sb:
+            assert (
+                sb.exec("python /app/hello.py; cat /stamp").output
+                == f"hello from the layer\n{run_id}\n"
+            )
+            assert sb.read_file("/data.bin") == bytes(range(256))
+    finally:
+        docker_client.api.remove_image(tag, force=True)
+
+
+def test_ca_bundle_is_trusted_inside_the_layer(
+    base_image: str, docker_client, run_id: str, tmp_path: Path
+) -> None:
+    tag = build_layer(
+        base_image, kind="env", name=f"ca-{run_id}", dockerfile="RUN true\n", ca_bundle=_CA,
+        client=docker_client, log_dir=tmp_path,
+    )  # fmt: skip
+    try:
+        with DockerSandbox(tag, run_id=run_id, client=docker_client) as sb:
+            assert sb.read_file(CA_PATH) == Path(_CA).read_bytes()
+            r = sb.exec(
+                "echo $SSL_CERT_FILE $PIP_CERT; python3 -c 'import ssl; print(ssl.get_default_verify_paths().openssl_cafile_env)'"
+            )
+            assert r.output.split()[:2] == [CA_PATH, CA_PATH]
+            r = sb.exec(
+                "pip config list; python3 -c \"import os,ssl; ssl.create_default_context(cafile=os.environ['SSL_CERT_FILE'])\""
+            )
+            assert r.exit_code == 0, r.output
+    finally:
+        docker_client.api.remove_image(tag, force=True)
+
+
+def test_failing_build_names_its_log(
+    base_image: str, docker_client, run_id: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ImageBuildError) as info:
+        build_layer(
+            base_image, kind="env", name=f"bad-{run_id}", dockerfile="RUN echo boom-output && exit 7\n",
+            client=docker_client, log_dir=tmp_path,
+        )  # fmt: skip
+    message = str(info.value)
+    assert "\n" not in message and str(tmp_path) in message
+    log_text = next(tmp_path.iterdir()).read_text()
+    assert "boom-output" in log_text
+
+
+def test_bad_inputs_are_config_errors(base_image: str, docker_client, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="parent"):
+        build_layer(
+            "agentbench-nope:0", kind="env", name="x", dockerfile="RUN true", client=docker_client
+        )
+    with pytest.raises(ConfigError, match="files"):
+        build_layer(
+            base_image,
+            kind="env",
+            name="x",
+            dockerfile="RUN true",
+            files={"../x": b""},
+            client=docker_client,
+        )
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("hello")
+    with pytest.raises(ConfigError, match="ca_bundle"):
+        build_layer(
+            base_image,
+            kind="env",
+            name="x",
+            dockerfile="RUN true",
+            ca_bundle=str(not_pem),
+            client=docker_client,
+        )
+    with pytest.raises(ConfigError, match="ca_bundle"):
+        build_layer(
+            base_image,
+            kind="env",
+            name="x",
+            dockerfile="RUN true",
+            ca_bundle=str(tmp_path / "missing"),
+            client=docker_client,
+        )
+
+
+def test_cli_build_and_ls(base_image: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "sandbox", "build"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith(base_image)
+    out = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "sandbox", "ls"],
+        capture_output=True, text=True, timeout=60, env=os.environ | {"COLUMNS": "200"},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert base_image.split(":")[1] in out.stdout and "agentbench containers" in out.stdout
