@@ -222,6 +222,8 @@ def run_grading_container(
         raise InfraError("grading", f"image {image} is missing ({exc.explanation})") from None
     except docker_mod.errors.APIError as exc:
         raise InfraError("grading", f"docker: {exc.explanation or exc}") from None
+    except requests.exceptions.RequestException as exc:
+        raise InfraError("grading", f"docker engine connection: {exc}") from None
     finally:
         if container is not None:
             try:
