@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True)
-out = Console()
+out = Console(soft_wrap=True)  # URLs stay on one line
 
 
 @app.command("local")
@@ -62,6 +63,7 @@ def scripted(
             f"scripted server at {url}  (OpenAI base_url: {url}/v1, Anthropic base_url: {url}; "
             "Ctrl-C to stop)"
         )
+        sys.stdout.flush()  # a parent reading our pipe waits for this line
 
     try:
         asyncio.run(server.serve_forever(on_ready=ready))

@@ -103,7 +103,7 @@ class ClientModel(Model, Generic[C]):
     ) -> ModelResponse:
         """Send `request`: cache, concurrency limit, retries and cost handled here."""
         req = self.effective(request)
-        key = f"{self.cfg.provider}:{req.cache_key(seed_index)}" if self.cache else ""
+        key = f"{self.cfg.provider}:{req.cache_key(seed_index)}" if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             log.debug("model_cache_hit", model=self.name, seed_index=seed_index)
             return hit

@@ -16,8 +16,9 @@ KEY = "sk-test-planted-4f9c2a7e1b"
 
 
 def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
-    """A ModelConfig pointed at `srv` for one of the three SDK clients."""
-    name = kw.pop("name", "gpt-4o-mini")
+    """A ModelConfig pointed at `srv` for one of the three SDK clients (name: a priced default)."""
+    default = "claude-sonnet-4-20250514" if provider == "anthropic" else "gpt-4o-mini"
+    name = kw.pop("name", default)
     if provider == "openai":
         return ModelConfig(
             provider="openai", name=name, base_url=srv.base_url + "/v1", api_key_env=KEY_ENV, **kw
@@ -25,7 +26,7 @@ def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
     if provider == "anthropic":
         return ModelConfig(
             provider="anthropic",
-            name=kw.pop("name_a", "claude-sonnet-4-20250514"),
+            name=name,
             base_url=srv.base_url,
             api_key_env=KEY_ENV,
             **kw,
