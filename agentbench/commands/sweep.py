@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -165,3 +166,85 @@ def export_cmd(
 
     for p in export_run(run, out_dir, "parquet" if parquet else "csv"):
         out.print(str(p), highlight=False)
+
+
+_TINY = (
+    "SmolLM2-135M is a tiny model: it will rarely solve anything. The demo shows the machinery "
+    "(sandboxes, unrolls per seed, per-test grading, bias/variance); set OPENAI_API_KEY or "
+    "ANTHROPIC_API_KEY to run it with a capable model."
+)
+
+
+@app.command("demo")
+def demo_cmd(
+    spec_path: Annotated[
+        Path | None, typer.Option("--spec", help="Sweep spec (default sweeps/demo.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a spec key, as in `run`.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name when a provider key is set.")
+    ] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Run folder (default runs/demo).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
+) -> None:
+    """The main job: build agentbench-mini images, run sweeps/demo.yaml, write the HTML report."""
+    from agentbench.sweep import demo
+    from agentbench.sweep.runner import run_sweep
+    from agentbench.sweep.spec import load_spec
+
+    spec = load_spec(spec_path or demo.demo_spec_path(), set_ or [])
+    provider = demo.provider_from_env()
+    with contextlib.ExitStack() as stack:
+        base_url = None
+        if provider is None:
+            out.print(f"[bold yellow]note:[/] {_TINY}")
+            base_url = os.environ.get("AGENTBENCH_LOCAL_URL")
+            if not base_url:
+                from agentbench.models.local import LocalServer
+
+                with err.status("starting the embedded SmolLM2-135M server on 127.0.0.1 ..."):
+                    base_url = stack.enter_context(LocalServer()).base_url
+            out.print(f"model: SmolLM2-135M-Instruct (embedded, {base_url})", highlight=False)
+        else:
+            name = model or demo.PROVIDERS[provider][1]
+            out.print(f"model: {provider} {name} (API key from the environment)", highlight=False)
+        spec = demo.with_model(spec, provider, model, base_url)
+        rd = run_dir or spec.resolved_run_dir()
+        with err.status("building task images ...") as status:
+            factory = demo.prebuild(spec, lambda i: status.update(f"building the image of {i} ..."))
+        n_inst = sum(len(factory(t).instance_ids()) for t in spec.tasks)
+        out.print(
+            f"sweep: {len(spec.systems)} systems ({', '.join(s.scaffold for s in spec.systems)}) × "
+            f"{n_inst} instances × {len(spec.seed_list())} seeds → {rd}",
+            highlight=False,
+        )
+        try:
+            with _LiveProgress(progress and err.is_terminal) as live:
+                summary = run_sweep(spec, on_progress=live, task_factory=factory, run_dir=rd)
+        except KeyboardInterrupt:
+            stack.close()  # stop the model server: os._exit below skips clean-up
+            _interrupted(rd)
+    _print_summary(summary)
+    for s in demo.summarise(rd):
+        acts = "-" if s.mean_actions is None else f"{s.mean_actions:.1f}"
+        out.print(
+            f"  {s.name}: {s.done}/{s.samples} graded, {s.resolved} resolved, "
+            f"{s.missing} missing, {acts} actions per unroll",
+            highlight=False,
+        )
+    try:
+        from agentbench.analysis.report import write_report
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("agentbench.analysis.report",):
+            raise
+        out.print(
+            "[yellow]the HTML report module (agentbench.analysis.report) is not built yet;[/] "
+            f"export the tables with: agentbench export {rd}"
+        )
+    else:
+        html = write_report(rd)
+        out.print(f"[bold green]report:[/] {html}", highlight=False)
+    if provider is None:
+        out.print(f"[bold yellow]note:[/] {_TINY}")

@@ -67,6 +67,8 @@ def reap_orphans() -> None:
     except EnvironmentProblem as exc:
         # no Docker engine: nothing can be orphaned; tasks that need Docker will say so
         log.debug("reaper_skipped", reason=str(exc))
+    except Exception as exc:  # cleaning up others' leftovers must not stop this sweep
+        log.warning("reaper_failed", error=repr(exc))
 
 
 def _effective_systems(spec: SweepSpec) -> list[SystemConfig]:

@@ -72,3 +72,36 @@ def test_renamed_system_has_same_hash(tmp_path: Path, seed_spec: dict[str, Any])
 def test_retry_backoff_grows_and_caps() -> None:
     r = RetryPolicy(max_attempts=5, backoff_s=1.0, backoff_factor=3.0, max_backoff_s=5.0)
     assert [r.delay(i) for i in (1, 2, 3)] == [1.0, 3.0, 5.0]
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml")))
+def test_shipped_specs_validate(path: Path) -> None:
+    spec = load_spec(path)
+    assert spec.tasks and spec.systems
+
+
+def test_demo_spec_shape() -> None:
+    from agentbench.sweep.demo import demo_spec_path, with_model
+
+    spec = load_spec(demo_spec_path())
+    assert {s.scaffold for s in spec.systems} >= {"bash-react", "bash-block"}
+    assert len(spec.seed_list()) >= 5
+    local = with_model(spec, None, None, "http://127.0.0.1:9")
+    assert all(s.model.base_url == "http://127.0.0.1:9" for s in local.systems)
+    # where the model is served is not part of the system: the same samples
+    assert [s.config_hash() for s in local.systems] == [s.config_hash() for s in spec.systems]
+    remote = with_model(spec, "openai", None, None)
+    assert all(
+        s.model.provider == "openai" and s.model.name == "gpt-4o-mini" for s in remote.systems
+    )
+    assert remote.systems[0].config_hash() != spec.systems[0].config_hash()
+
+
+def test_provider_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentbench.sweep.demo import provider_from_env
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert provider_from_env() is None
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    assert provider_from_env() == "anthropic"

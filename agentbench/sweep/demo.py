@@ -1,0 +1,108 @@
+"""The demo's set-up: pick the model (a provider key if set, else embedded SmolLM2), prebuild
+the task images, summarise the run per system with SQL only."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agentbench.errors import ConfigError
+from agentbench.records import Record
+from agentbench.sweep.spec import SweepSpec
+from agentbench.sweep.store import RunStore
+from agentbench.sweep.taskload import build_task
+from agentbench.tasks.base import Task
+
+# provider -> (key variable, default model name)
+PROVIDERS = {
+    "openai": ("OPENAI_API_KEY", "gpt-4o-mini"),
+    "anthropic": ("ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"),
+}
+
+
+def demo_spec_path() -> Path:
+    """sweeps/demo.yaml of this checkout."""
+    p = Path(__file__).resolve().parents[2] / "sweeps" / "demo.yaml"
+    if not p.is_file():
+        raise ConfigError(
+            "sweeps/demo.yaml not found beside the package",
+            path=str(p),
+            fix="run the demo from an agentbench checkout, or pass --spec",
+        )
+    return p
+
+
+def provider_from_env() -> str | None:
+    """The provider whose API key is set (OpenAI first), or None for the embedded model."""
+    for provider, (var, _) in PROVIDERS.items():
+        if os.environ.get(var):
+            return provider
+    return None
+
+
+def with_model(
+    spec: SweepSpec, provider: str | None, model: str | None, base_url: str | None
+) -> SweepSpec:
+    """The spec with every system switched to `provider` (None: keep the local model)."""
+    systems = []
+    for s in spec.systems:
+        m = s.model
+        if provider is not None:
+            name = model or PROVIDERS[provider][1]
+            m = m.model_copy(update={"provider": provider, "name": name, "base_url": None})
+        elif base_url is not None:
+            m = m.model_copy(update={"base_url": base_url})
+        systems.append(s.model_copy(update={"model": m}))
+    return spec.model_copy(update={"systems": systems})
+
+
+def prebuild(spec: SweepSpec, on_image: Callable[[str], None]) -> Callable[[dict[str, Any]], Task]:
+    """Build each task and its instance images now; returns a factory that hands them out."""
+    built: dict[str, Task] = {}
+    for ts in spec.tasks:
+        task = build_task(ts)
+        image = getattr(task, "image", None)
+        instance = getattr(task, "instance", None)
+        if image is not None and instance is not None:
+            for iid in task.instance_ids():
+                on_image(iid)
+                image(instance(iid))
+        built[json.dumps(ts, sort_keys=True)] = task
+    return lambda ts: built[json.dumps(ts, sort_keys=True)]
+
+
+class SystemSummary(Record):
+    """One system's line in the demo's summary."""
+
+    name: str
+    samples: int
+    done: int
+    missing: int
+    resolved: int
+    mean_actions: float | None
+
+
+def summarise(run_dir: Path) -> list[SystemSummary]:
+    """Per-system counts from the store."""
+    out = []
+    with RunStore.open(run_dir) as store:
+        for s in store.systems():
+            done = store.count(system=s.hash, status="done")
+            mean = None
+            if done:
+                acts = [r.n_actions for r in store.iter_results(system=s.hash, status="done")]
+                mean = sum(acts) / len(acts)
+            out.append(
+                SystemSummary(
+                    name=s.name,
+                    samples=s.n_samples,
+                    done=done,
+                    missing=store.count(system=s.hash, status="missing"),
+                    resolved=store.count(system=s.hash, resolved=True),
+                    mean_actions=mean,
+                )
+            )
+    return out
