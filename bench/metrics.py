@@ -30,14 +30,23 @@ from agentbench.metrics import (
 )
 
 
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Median wall time of `repeats` calls, and the last result."""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+def timed_pair(
+    ours: Callable[[], object], loop: Callable[[], object], repeats: int, loop_repeats: int
+) -> tuple[float, object, float, object]:
+    """Median wall times of both, interleaved so that a change in machine load hits both."""
+    t_ours: list[float] = []
+    t_loop: list[float] = []
+    out_ours = out_loop = None
+    for i in range(max(repeats, loop_repeats)):
+        if i < repeats:
+            t0 = time.perf_counter()
+            out_ours = ours()
+            t_ours.append(time.perf_counter() - t0)
+        if i < loop_repeats:
+            t0 = time.perf_counter()
+            out_loop = loop()
+            t_loop.append(time.perf_counter() - t0)
+    return statistics.median(t_ours), out_ours, statistics.median(t_loop), out_loop
 
 
 def kl_loop(probs: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -116,8 +125,12 @@ def main() -> None:
         ("KL (validated input)", decompose_kl, kl_loop),
         ("Brier (validated input)", decompose_brier, brier_loop),
     ):
-        t_ours, d = timed(lambda f=ours_fn: f(probs, target), args.repeats)
-        t_loop, ref = timed(lambda f=loop_fn: f(probs, target), args.loop_repeats)
+        t_ours, d, t_loop, ref = timed_pair(
+            lambda f=ours_fn: f(probs, target),
+            lambda f=loop_fn: f(probs, target),
+            args.repeats,
+            args.loop_repeats,
+        )
         report(name, t_ours, t_loop, float(np.abs(stack(d) - ref).max()))
 
     n_inst, runs, t_max = 10_000, 30, 200
@@ -133,24 +146,20 @@ def main() -> None:
         f"(b) test vectors: {n_inst:,} instances x {runs} runs x 1..{t_max} tests "
         f"({flat.size / 1e6:.1f} M outcomes)"
     )
-    t_loop, ref = timed(lambda: tests_loop(arrays), args.loop_repeats)
-    t_full, d = timed(
-        lambda: decompose_tests(RaggedTests.from_flat(flat, np.full(n_inst, runs), n_tests)),
-        args.repeats,
-    )
-    report(
-        "tests, from flat array (incl. validation)",
-        t_full,
-        t_loop,
-        float(np.abs(stack(d) - ref).max()),
-    )
     rt = RaggedTests.from_flat(flat, np.full(n_inst, runs), n_tests)
-    t_pre, d = timed(lambda: decompose_tests(rt), args.repeats)
-    report("tests, RaggedTests already built", t_pre, t_loop, float(np.abs(stack(d) - ref).max()))
-    t_list, d = timed(lambda: decompose_tests(arrays), args.repeats)
-    report(
-        "tests, from a list of (R, T) arrays", t_list, t_loop, float(np.abs(stack(d) - ref).max())
+    cases = (
+        (
+            "tests, from flat array (incl. validation)",
+            lambda: decompose_tests(RaggedTests.from_flat(flat, np.full(n_inst, runs), n_tests)),
+        ),
+        ("tests, RaggedTests already built", lambda: decompose_tests(rt)),
+        ("tests, from a list of (R, T) arrays", lambda: decompose_tests(arrays)),
     )
+    for name, fn in cases:
+        t_ours, d, t_loop, ref = timed_pair(
+            fn, lambda: tests_loop(arrays), args.repeats, args.loop_repeats
+        )
+        report(name, t_ours, t_loop, float(np.abs(stack(d) - ref).max()))
 
 
 if __name__ == "__main__":
