@@ -214,3 +214,17 @@ def test_put_get_is_identity(tmp_path_factory, passed, seed, cost, inst) -> None
         r = _tests_result(_key(inst, seed), passed, cost=cost)
         store.put(r)
         assert store.get(r.key.key) == r
+
+
+def test_synthetic_store_fills_and_queries(tmp_path: Path) -> None:
+    from agentbench.sweep.synthetic_store import fill_synthetic_store
+
+    n = fill_synthetic_store(tmp_path / "syn", n_systems=2, n_instances=7, n_seeds=5, chunk=13)
+    assert n == 70
+    with RunStore.open(tmp_path / "syn") as store:
+        assert store.count() == 70
+        assert len(store.systems()) == 2
+        rows = store.instances(system="sys0")
+        assert len(rows) == 7 and all(r.n_samples == 5 for r in rows)
+        assert sum(r.n_done + r.n_missing for r in rows) == 35
+        assert store.tests_arrow().num_rows == 6 * store.count(status="done")
