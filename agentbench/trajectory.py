@@ -47,6 +47,11 @@ class TrajectoryWriter:
         if self._fsync:
             os.fsync(self._fh.fileno())
 
+    def sync(self) -> None:
+        """fsync what was written so far (for writers opened with fsync=False)."""
+        if self._fh is not None:
+            os.fsync(self._fh.fileno())
+
     def close(self) -> None:
         """Close the file (idempotent)."""
         if self._fh is not None:

@@ -10,10 +10,11 @@ exit status (the run is still graded); infrastructure failures end it with
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agentbench.agent.parse import is_submission, parse_reply
 from agentbench.agent.scaffold import Scaffold, load_scaffold
@@ -38,11 +39,17 @@ from agentbench.records import (
     SampleKey,
     StartEvent,
     Usage,
+    content_hash,
 )
 from agentbench.sandbox.base import Sandbox
 from agentbench.trajectory import TrajectoryWriter
 
 log = get_logger("agentbench.agent")
+
+# When the trajectory is fsynced: after every event, once per step (off the critical
+# path, overlapping the next model call), or never (the OS flushes; a crash of this
+# process loses nothing, a crash of the machine may lose the tail).
+Durability = Literal["event", "step", "none"]
 
 
 class Submitted(Exception):
@@ -95,6 +102,7 @@ class _Run:
         system: SystemConfig,
         writer: TrajectoryWriter,
         replay: list[ModelResponse] | None,
+        durability: Durability = "step",
     ) -> None:
         self.model = model
         self.scaffold = scaffold
@@ -119,6 +127,41 @@ class _Run:
             else []
         )
         self._warned_cost = False
+        self.durability = durability
+        self._pending_sync: asyncio.Task[None] | None = None
+        # The request hash chains message digests, so each step costs O(new messages)
+        # instead of re-serialising the whole conversation.
+        mc = system.model
+        self._params = content_hash(
+            [mc.name, [t.model_dump(mode="json") for t in self.tools], mc.temperature, mc.top_p,
+             mc.top_k, mc.max_tokens, mc.reasoning_budget, mc.reasoning_effort, key.seed],
+            32,
+        )  # fmt: skip
+        self._chain = ""
+
+    def add(self, msg: Message) -> None:
+        """Append a message to the conversation (and to the request-hash chain)."""
+        self.messages.append(msg)
+        h = hashlib.sha256(self._chain.encode())
+        h.update(msg.model_dump_json().encode())
+        self._chain = h.hexdigest()
+
+    def request_hash(self) -> str:
+        """Content hash of the next request: sampling settings, tools, seed, messages."""
+        return hashlib.sha256((self._params + self._chain).encode()).hexdigest()[:32]
+
+    async def end_step(self) -> None:
+        """Make the step durable (durability "step"): fsync in a thread, not awaited here."""
+        if self.durability != "step":
+            return
+        await self.flush_sync()
+        self._pending_sync = asyncio.create_task(asyncio.to_thread(self.writer.sync))
+
+    async def flush_sync(self) -> None:
+        """Wait for an fsync still in flight."""
+        if self._pending_sync is not None:
+            task, self._pending_sync = self._pending_sync, None
+            await task
 
     # ------------------------------------------------------------ limits
 
@@ -175,6 +218,7 @@ class _Run:
     async def query(self) -> ModelResponse:
         """One model call (or the next recorded response when replaying)."""
         request = self._request()
+        request_hash = self.request_hash()
         self.step += 1
         replayed = self.step <= len(self.replay)
         if replayed:
@@ -195,7 +239,7 @@ class _Run:
         self.emit(
             ModelCallEvent(
                 step=self.step,
-                request_hash=request.cache_key(self.key.seed),
+                request_hash=request_hash,
                 response=resp,
                 replayed=replayed,
                 t=time.time(),
@@ -206,7 +250,7 @@ class _Run:
             self.cost_known = False
         else:
             self.cost += resp.cost_usd
-        self.messages.append(
+        self.add(
             Message(
                 role="assistant",
                 content=resp.text,
@@ -237,7 +281,7 @@ class _Run:
         text = self.scaffold.render("format_error_template", {"error": str(exc)})
         msg = self._obs_message(text, exc.tool_call_id)
         self.emit(FormatErrorEvent(step=self.step, error=str(exc), message=msg, t=time.time()))
-        self.messages.append(msg)
+        self.add(msg)
 
     def _obs_message(self, text: str, tool_call_id: str | None) -> Message:
         if tool_call_id is not None:
@@ -260,12 +304,12 @@ class _Run:
         if command is None:  # the submit tool
             msg = self._obs_message("Submitted.", action.tool_call_id)
             self.emit(ObservationEvent(step=self.step, result=None, message=msg, t=time.time()))
-            self.messages.append(msg)
+            self.add(msg)
             raise Submitted
         result = await self.run_command(command)
         msg = self._obs_message(self.render_observation(result), action.tool_call_id)
         self.emit(ObservationEvent(step=self.step, result=result, message=msg, t=time.time()))
-        self.messages.append(msg)
+        self.add(msg)
         if is_submission(self.scaffold, action, result.output):
             raise Submitted
 
@@ -335,7 +379,7 @@ async def arun_agent(
     patch_fn: Callable[[], str] | None = None,
     task_info: dict[str, Any] | None = None,
     replay: list[ModelResponse] | None = None,
-    fsync: bool = True,
+    durability: Durability = "step",
 ) -> AgentResult:
     """Run one unroll to submit or a limit, logging every event; see the module doc."""
     if isinstance(scaffold, str):
@@ -346,7 +390,7 @@ async def arun_agent(
         Message(role="system", content=scaffold.render("system_template", task_vars)),
         Message(role="user", content=scaffold.render("instance_template", task_vars)),
     ]
-    with TrajectoryWriter(path, fsync=fsync) as writer:
+    with TrajectoryWriter(path, fsync=durability == "event") as writer:
         run = _Run(
             model=model,
             scaffold=scaffold,
@@ -355,8 +399,10 @@ async def arun_agent(
             system=system,
             writer=writer,
             replay=replay,
+            durability=durability,
         )
-        run.messages = initial
+        for m in initial:
+            run.add(m)
         ended = False
         try:
             run.emit(
@@ -377,6 +423,7 @@ async def arun_agent(
                     run.check_limits()
                     resp = await run.query()
                     await run.act(resp)
+                    await run.end_step()
             except Submitted:
                 status = ExitStatus.SUBMITTED
             except LimitsExceeded as exc:
@@ -391,6 +438,7 @@ async def arun_agent(
                     raise InfraError(
                         "sandbox", f"patch failed: {type(exc).__name__}: {exc}"
                     ) from exc
+            await run.flush_sync()
             res = run.result(status, patch, error, path)
             ended = True
             run.emit(
@@ -406,6 +454,8 @@ async def arun_agent(
                     t=time.time(),
                 )
             )
+            if durability == "step":
+                writer.sync()
             log.info(
                 "agent_end",
                 key=key.key,
@@ -415,6 +465,9 @@ async def arun_agent(
             )
             return res
         except BaseException as exc:
+            pending = run._pending_sync
+            if pending is not None and not pending.done():
+                await asyncio.wait([pending])  # never close the file under a running fsync
             if not ended:
                 reason = exc.reason if isinstance(exc, InfraError) else type(exc).__name__
                 log.warning("agent_infra_error", key=key.key, reason=reason, error=str(exc)[:500])
@@ -446,7 +499,7 @@ def run_agent(
     patch_fn: Callable[[], str] | None = None,
     task_info: dict[str, Any] | None = None,
     replay: list[ModelResponse] | None = None,
-    fsync: bool = True,
+    durability: Durability = "step",
 ) -> AgentResult:
     """Blocking wrapper of `arun_agent`, for threads and scripts (not inside a running loop)."""
     return asyncio.run(
@@ -461,6 +514,6 @@ def run_agent(
             patch_fn=patch_fn,
             task_info=task_info,
             replay=replay,
-            fsync=fsync,
+            durability=durability,
         )
     )

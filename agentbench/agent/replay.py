@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from agentbench.agent.loop import arun_agent
+from agentbench.agent.loop import Durability, arun_agent
 from agentbench.agent.scaffold import Scaffold
 from agentbench.agent.secrets import redact, secret_values
 from agentbench.agent.tools import Action, shell_command
@@ -233,7 +233,7 @@ async def afork(
     patch_fn: Callable[[Sandbox], str] | None = None,
     grade: Grader | None = None,
     concurrency: int = 1,
-    fsync: bool = True,
+    durability: Durability = "step",
 ) -> ForkReport:
     """Fork `traj_path` after each K in `fork_at`, continuing once per seed (see module doc)."""
     traj = read_trajectory(traj_path)
@@ -289,7 +289,7 @@ async def afork(
                     patch_fn=pf,
                     task_info={**start.task_info, "fork_of": str(traj_path), "fork_at": k},
                     replay=responses[:k],
-                    fsync=fsync,
+                    durability=durability,
                 )
             except InfraError as exc:
                 return ForkResult(

@@ -210,3 +210,25 @@ def test_sandbox_failure_is_infra_error(make_sandbox: Any, tmp_path: Path) -> No
     t = read_trajectory(traj)
     assert t.end is not None and t.end.exit_status == ExitStatus.INFRA_ERROR
     assert any(isinstance(e, ModelCallEvent) for e in t.events)
+
+
+def test_request_hash_is_content_derived_under_every_durability(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    replies = [bash(1, "echo same"), SUBMIT]
+    hashes = {}
+    for seed, durability in [(7, "event"), (7, "none"), (7, "step"), (8, "step")]:
+        with ScriptedServer.from_replies(replies) as srv:
+            system = system_for(srv.base_url)
+            path = tmp_path / f"h-{seed}-{durability}.jsonl"
+            run_agent(
+                model=make_model(system.model), scaffold="bash-react", sandbox=sandbox,
+                key=key_for(system, seed), system=system, task_vars=TASK_VARS,
+                trajectory_path=path, durability=durability,
+            )  # fmt: skip
+        t = read_trajectory(path)
+        assert t.end is not None and t.end.exit_status == ExitStatus.SUBMITTED
+        hashes[seed, durability] = [c.request_hash for c in t.model_calls()]
+    assert hashes[7, "event"] == hashes[7, "none"] == hashes[7, "step"]
+    assert len(set(hashes[7, "step"])) == 2  # each step's request differs
+    assert hashes[8, "step"] != hashes[7, "step"]  # the seed is part of the request
