@@ -15,7 +15,7 @@ class _Closable(Protocol):
 
 
 _lock = threading.Lock()
-_live: dict[int, _Closable] = {}
+_live: dict[int, tuple[int, _Closable]] = {}  # id -> (owner pid, sandbox)
 _atexit_pid: int | None = None
 _signals_pid: int | None = None
 _previous: dict[int, object] = {}
@@ -24,7 +24,7 @@ _previous: dict[int, object] = {}
 def register(sandbox: _Closable) -> None:
     """Track `sandbox` until it is closed; installs the exit and signal hooks once."""
     with _lock:
-        _live[id(sandbox)] = sandbox
+        _live[id(sandbox)] = (os.getpid(), sandbox)
     _install()
 
 
@@ -35,9 +35,11 @@ def unregister(sandbox: _Closable) -> None:
 
 
 def close_all() -> None:
-    """Close every tracked sandbox (errors ignored: this runs while the process ends)."""
+    """Close every sandbox this process made (errors ignored: the process is ending)."""
+    pid = os.getpid()
     with _lock:
-        items = list(_live.values())
+        # A forked child inherits the table but must not remove its parent's containers.
+        items = [sb for owner, sb in _live.values() if owner == pid]
         _live.clear()
     for sandbox in items:
         with contextlib.suppress(Exception):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import io
+import os
 import posixpath
 import secrets
 import shlex
-import tarfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from agentbench.errors import InfraError
 from agentbench.logging import get_logger
 from agentbench.records import ExecResult
-from agentbench.sandbox import cleanup, ownership
+from agentbench.sandbox import cleanup, files, ownership
 from agentbench.sandbox.client import docker_client, resolve
 from agentbench.sandbox.limits import SandboxLimits
 from agentbench.sandbox.reaper import reap_once, remove_container
@@ -31,6 +30,8 @@ log = get_logger(__name__)
 
 START_TIMEOUT_S = 60.0
 _DIFF_TIMEOUT_S = 300.0
+_FILE_TIMEOUT_S = 120.0
+_SHELL_WRITE_MAX = 256 * 1024  # larger or binary (NUL) content goes through the archive API
 
 
 class DockerSandbox:
@@ -60,6 +61,7 @@ class DockerSandbox:
         self.id = ""
         self._lock = threading.Lock()
         self._closed = False
+        self._owner_pid = os.getpid()
         self._sock: Any = None
         reap_once(self.client)
         t0 = time.monotonic()
@@ -144,7 +146,8 @@ class DockerSandbox:
         self.close()
 
     def __del__(self) -> None:
-        if not getattr(self, "_closed", True):
+        # Only the creating process cleans up on collection (a forked child must not).
+        if not getattr(self, "_closed", True) and getattr(self, "_owner_pid", 0) == os.getpid():
             with contextlib.suppress(Exception):
                 self.close()
 
@@ -188,50 +191,58 @@ class DockerSandbox:
 
     def read_file(self, path: str) -> bytes:
         """Read a file from the sandbox (symlinks followed); FileNotFoundError if absent."""
-        import docker.errors
-
         self._check_open()
         target = self._abs(path)
-        for _ in range(16):
-            try:
-                stream, _stat = self.client.api.get_archive(self.id, target)
-            except docker.errors.NotFound:
-                raise FileNotFoundError(f"{target} (in sandbox {self.id[:12]})") from None
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream)), mode="r|") as tar:
-                member = tar.next()
-                if member is None:
-                    raise FileNotFoundError(target)
-                if member.issym():
-                    target = posixpath.normpath(
-                        posixpath.join(posixpath.dirname(target), member.linkname)
-                    )
-                    continue
-                if member.isdir():
-                    raise IsADirectoryError(target)
-                fh = tar.extractfile(member)
-                return fh.read() if fh is not None else b""
-        raise OSError(f"too many levels of symbolic links: {path}")
+        # Through the shell: ~100x faster than the archive API; that stays the fallback.
+        q = shlex.quote(target)
+        script = (
+            f"if [ -d {q} ]; then printf D; elif [ -e {q} ]; then printf F; "
+            f"cat -- {q} 2>/dev/null || exit 1; else printf N; fi"
+        )
+        try:
+            code, out = self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
+        except InfraError:
+            code, out = None, b""
+        if code == 0 and out[:1] == b"F":
+            return out[1:]
+        if code == 0 and out[:1] == b"D":
+            raise IsADirectoryError(target)
+        if code == 0 and out[:1] == b"N":
+            raise FileNotFoundError(f"{target} (in sandbox {self.id[:12]})")
+        return files.read_via_archive(self.client, self.id, target)
 
-    def write_file(self, path: str, data: bytes | str, mode: int = 0o644) -> None:
-        """Write a file into the sandbox (parents created)."""
+    def write_file(self, path: str, data: bytes | str, mode: int | None = None) -> None:
+        """Write a file into the sandbox (parents created; an existing file keeps its mode)."""
         self._check_open()
         blob = data.encode() if isinstance(data, str) else bytes(data)
         target = self._abs(path)
-        parent, name = posixpath.split(target)
-        code, out = self._exec_bytes(f"mkdir -p {shlex.quote(parent)}", timeout=60)
+        parent = posixpath.dirname(target)
+        q, qp = shlex.quote(target), shlex.quote(parent)
+        if b"\0" not in blob and len(blob) <= _SHELL_WRITE_MAX:
+            # Like `cat > file` in a terminal: follows symlinks, keeps mode and owner.
+            chmod = f" && chmod {mode:o} -- {q}" if mode is not None else ""
+            script = f"mkdir -p -- {qp} && printf %s {files.ansi_c_bytes(blob)} > {q}{chmod}"
+            code, out = self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
+            if code != 0:
+                raise OSError(
+                    f"writing {target} in sandbox failed: {out.decode(errors='replace')[:200]}"
+                )
+            return
+        script = (
+            f"mkdir -p -- {qp} && ( r=$(readlink -f -- {q}) || r={q}; printf '%s\\n' \"$r\"; "
+            'stat -c %a -- "$r" 2>/dev/null || true )'
+        )
+        code, out = self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
         if code != 0:
             raise OSError(
                 f"cannot create {parent} in sandbox: {out.decode(errors='replace')[:200]}"
             )
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(name)
-            info.size = len(blob)
-            info.mode = mode
-            info.mtime = int(time.time())
-            tar.addfile(info, io.BytesIO(blob))
-        if not self.client.api.put_archive(self.id, parent, buf.getvalue()):
-            raise OSError(f"writing {target} into sandbox {self.id[:12]} failed")
+        lines = out.decode(errors="replace").splitlines()
+        real = lines[0] if lines and lines[0] else target
+        keep = int(lines[1], 8) if len(lines) > 1 else 0o644
+        files.write_via_archive(
+            self.client, self.id, real, blob, mode if mode is not None else keep
+        )
 
     def diff(
         self,

@@ -136,12 +136,31 @@ class ShellSession:
         self._await_ready(cap or Capture(4096), time.monotonic() + RESTART_TIMEOUT_S)
         self.restarts += 1
 
+    def _recover(self) -> None:
+        """Kill what an interrupted run left running and drop the rest of its output."""
+        seq = self._seq
+        sink = Capture(0)
+        self._send(f"K{self.worker_pid} {seq}\n".encode())
+        deadline = time.monotonic() + KILL_GRACE_S
+        while True:
+            marker = self._next_marker(sink, deadline)
+            if marker is None:
+                self.restart(sink)
+                break
+            kind, fields = marker
+            if kind in ("S", "K") and int(fields[0]) == seq:
+                break
+            if kind == "D" and int(fields[1]) == self._wrapper_pid:
+                self.restart(sink)
+                break
+        self._dirty = False
+
     def _run(
         self, command: str, timeout: float | None, cap: Capture
     ) -> tuple[int | None, bool, bool]:
         """Run `command`; returns (exit code or None, timed out, shell restarted)."""
-        if self._dirty:  # an interrupted run may have left its command running
-            self._send(f"K{self.worker_pid} 0\n".encode())
+        if self._dirty:
+            self._recover()
         self._dirty = True
         self._seq += 1
         seq = self._seq

@@ -106,8 +106,12 @@ _ESCAPE[ord("\t")] = "\\t"
 
 def ansi_c_quote(text: str) -> str:
     """`text` as one bash $'...' word with no newline in it (NUL bytes dropped)."""
-    data = text.encode("utf-8", "surrogateescape").replace(b"\0", b"")
-    return "$'" + "".join([_ESCAPE[b] for b in data]) + "'"
+    return ansi_c_quote_bytes(text.encode("utf-8", "surrogateescape"))
+
+
+def ansi_c_quote_bytes(data: bytes) -> str:
+    """`data` as one bash $'...' word with no newline in it (NUL bytes dropped)."""
+    return "$'" + "".join([_ESCAPE[b] for b in data.replace(b"\0", b"")]) + "'"
 
 
 def command_line(command: str, seq: int, token: str) -> bytes:

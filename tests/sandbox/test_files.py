@@ -24,6 +24,32 @@ def test_write_and_read_round_trip(sandbox: DockerSandbox) -> None:
     assert sandbox.read_file("/rel.txt") == b"relative to workdir"
 
 
+@pytest.mark.parametrize("payload", [b"#!/bin/sh\necho new\n", b"#!/bin/sh\necho new\n\x00bin"])
+def test_write_keeps_mode_and_follows_symlinks(sandbox: DockerSandbox, payload: bytes) -> None:
+    # Text goes through the shell, content with NUL through the archive API: same semantics.
+    sandbox.exec("printf 'old' > /tmp/run.sh && chmod 750 /tmp/run.sh && ln -s /tmp/run.sh /tmp/ln")
+    sandbox.write_file("/tmp/ln", payload)
+    assert (
+        sandbox.exec("stat -c '%a %F' /tmp/run.sh /tmp/ln").output
+        == "750 regular file\n777 symbolic link\n"
+    )
+    assert sandbox.read_file("/tmp/run.sh") == payload
+    sandbox.write_file("/tmp/fresh.sh", payload, mode=0o700)
+    assert sandbox.exec("stat -c %a /tmp/fresh.sh").output == "700\n"
+
+
+def test_archive_fallback_reads_like_the_shell(sandbox: DockerSandbox) -> None:
+    from agentbench.sandbox.files import read_via_archive
+
+    sandbox.write_file("/tmp/a/b.txt", "via archive")
+    sandbox.exec("ln -s b.txt /tmp/a/c")
+    assert read_via_archive(sandbox.client, sandbox.id, "/tmp/a/c") == b"via archive"
+    with pytest.raises(FileNotFoundError):
+        read_via_archive(sandbox.client, sandbox.id, "/tmp/a/none")
+    with pytest.raises(IsADirectoryError):
+        read_via_archive(sandbox.client, sandbox.id, "/tmp/a")
+
+
 def test_read_errors(sandbox: DockerSandbox) -> None:
     with pytest.raises(FileNotFoundError):
         sandbox.read_file("/no/such/file")

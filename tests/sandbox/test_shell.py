@@ -172,3 +172,42 @@ def test_twenty_sandboxes_from_threads_without_cross_talk(
     assert len(boxes) == 20
     ids = {sb.id for sb in boxes}
     assert len(ids) == 20
+
+
+def test_an_interrupted_run_is_cleaned_up_before_the_next(sandbox: DockerSandbox) -> None:
+    # Simulate a caller interrupted mid-command (KeyboardInterrupt while waiting): the command
+    # line went out, its sentinel was never read.
+    from agentbench.sandbox.shell_script import command_line
+
+    shell = sandbox._shell
+    shell._seq += 1
+    shell._dirty = True
+    shell._send(command_line("echo stale-output; sleep 1000", shell._seq, shell._token))
+    r = sandbox.exec("echo fresh", timeout=10)
+    assert r.output == "fresh\n" and r.exit_code == 0
+    assert sandbox.exec("ps -eo comm | grep -c '^sleep$'").output == "0\n"
+
+
+_FORK_CHILD = """
+import os, sys
+from agentbench.sandbox.docker import DockerSandbox
+sb = DockerSandbox(sys.argv[1], run_id=sys.argv[2])
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # a normal exit in the forked child runs the inherited atexit hooks
+os.waitpid(pid, 0)
+print(sb.exec("echo parent still has it").output, end="")
+sb.close()
+"""
+
+
+def test_forked_child_exit_leaves_parent_sandboxes_alone(base_image: str, run_id: str) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_CHILD, base_image, run_id],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout == "parent still has it\n"
