@@ -7,23 +7,22 @@ target is all ones, so only per-test pass counts matter for the decomposition.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from agentbench.metrics._checks import check_min_unrolls
 from agentbench.metrics.decomposition import Decomposition
 from agentbench.metrics.exceptions import MetricsInputError
 
-_BLOCK = 1024  # instances per block in decompose_tests
-
 
 def _as_binary(values: object, name: str) -> np.ndarray:
-    """A 1-D uint8 copy of `values`, which must hold only 0 and 1."""
+    """`values` as a contiguous 1-D uint8 array (no copy when it already is one); 0/1 only."""
     arr = np.asarray(values)
     if arr.dtype == np.bool_:
-        return arr.reshape(-1).view(np.uint8)
+        return np.ascontiguousarray(arr.reshape(-1)).view(np.uint8)
     if arr.dtype.kind == "u":
         ok = arr.size == 0 or arr.max() <= 1
     elif arr.dtype.kind == "i":
@@ -34,14 +33,18 @@ def _as_binary(values: object, name: str) -> np.ndarray:
         ok = False
     if not ok:
         raise MetricsInputError(f"{name}: test outcomes must be 0 or 1 (pass = 1, fail = 0)")
-    return arr.reshape(-1).astype(np.uint8)
+    return np.ascontiguousarray(arr.reshape(-1), dtype=np.uint8)
 
 
 @dataclass(frozen=True, eq=False)
 class RaggedTests:
-    """Binary test outcomes of many instances with their own unroll and test counts."""
+    """Binary test outcomes of many instances with their own unroll and test counts.
 
-    values: np.ndarray  # flat uint8, followed by max(n_tests) zeros (read-ahead room)
+    `values` is not copied when it is already a contiguous uint8 array: do not modify it
+    afterwards.
+    """
+
+    values: np.ndarray  # flat uint8, instance blocks back to back
     n_runs: np.ndarray  # (Q,) int64
     n_tests: np.ndarray  # (Q,) int64
     offsets: np.ndarray  # (Q,) start of each instance in `values`
@@ -69,10 +72,8 @@ class RaggedTests:
             raise MetricsInputError(
                 f"tests: flat array has {flat.size} values but Σ n_runs·n_tests = {int(sizes.sum())}"
             )
-        t_max = int(tests.max())
-        buf = np.concatenate([flat, np.zeros(t_max, dtype=np.uint8)])
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        return cls(values=buf, n_runs=runs, n_tests=tests, offsets=offsets[: runs.size])
+        return cls(values=flat, n_runs=runs, n_tests=tests, offsets=offsets)
 
     @classmethod
     def from_arrays(cls, arrays: Sequence[object]) -> RaggedTests:
@@ -93,10 +94,30 @@ class RaggedTests:
         """Number of instances (questions)."""
         return int(self.n_runs.size)
 
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(instance indices, outcomes (n, R, T)) per group of instances sharing R and T."""
+        key = self.n_runs * (int(self.n_tests.max()) + 1) + self.n_tests
+        order = np.argsort(key, kind="stable")
+        cuts = np.flatnonzero(np.diff(key[order])) + 1
+        for idx in np.split(order, cuts):
+            r, t = int(self.n_runs[idx[0]]), int(self.n_tests[idx[0]])
+            # A view in which [s] is the (R, T) block starting at offset s: gathering the
+            # blocks of all instances of this shape is then one indexing operation.
+            view = as_strided(
+                self.values,
+                shape=(self.values.size - r * t + 1, r, t),
+                strides=(1, t, 1),
+                writeable=False,
+            )
+            yield idx, view[self.offsets[idx]]
+
     def rows(self) -> np.ndarray:
         """(Q, max R, max T) uint8 outcomes, zero-padded in both ragged axes."""
-        out = _window_rows(self)
-        out *= self.test_mask()[:, None, :]
+        out = np.zeros(
+            (self.n_instances, int(self.n_runs.max()), int(self.n_tests.max())), dtype=np.uint8
+        )
+        for idx, block in self.blocks():
+            out[idx, : block.shape[1], : block.shape[2]] = block
         return out
 
     def test_mask(self) -> np.ndarray:
@@ -116,38 +137,6 @@ class RaggedTests:
         ]
         flat = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
         return RaggedTests.from_flat(flat, self.n_runs[idx], self.n_tests[idx])
-
-
-def _pass_counts(tests: RaggedTests, index: np.ndarray | None = None) -> np.ndarray:
-    """(n, max T over `index`) passing unrolls per test; cells past T_i hold garbage."""
-    idx = np.arange(tests.n_instances) if index is None else index
-    n_runs, n_tests = tests.n_runs[idx], tests.n_tests[idx]
-    t_max, r_max = int(n_tests.max()), int(n_runs.max())
-    window = np.lib.stride_tricks.sliding_window_view(tests.values, t_max)
-    r = np.arange(r_max)
-    starts = tests.offsets[idx, None] + r * n_tests[:, None]
-    starts = np.where(r < n_runs[:, None], starts, tests.values.size - t_max)
-    acc = np.zeros((idx.size, t_max), dtype=np.uint8 if r_max < 256 else np.uint32)
-    # One unroll position at a time: a (n, max T) gather per step stays in cache, where
-    # gathering the whole (n, R, T) block first would stream it through memory twice.
-    for k in range(r_max):
-        acc += window[starts[:, k]]
-    return acc
-
-
-def _row_starts(tests: RaggedTests, r_max: int, t_max: int) -> np.ndarray:
-    """(Q, max R) offset of each unroll's row; missing unrolls point at the trailing zeros."""
-    r = np.arange(r_max)
-    starts = tests.offsets[:, None] + r * tests.n_tests[:, None]
-    return np.where(r < tests.n_runs[:, None], starts, tests.values.size - t_max)
-
-
-def _window_rows(tests: RaggedTests) -> np.ndarray:
-    """Padded rows without zeroing cells past T_i (callers mask them)."""
-    t_max = int(tests.n_tests.max())
-    r_max = int(tests.n_runs.max())
-    window = np.lib.stride_tricks.sliding_window_view(tests.values, t_max)
-    return window[_row_starts(tests, r_max, t_max)]
 
 
 def tests_from_mean(
@@ -172,25 +161,20 @@ def decompose_tests(tests: RaggedTests | Sequence[object]) -> Decomposition:
     rt = as_ragged(tests)
     q = rt.n_instances
     bias2, variance, error = np.empty(q), np.empty(q), np.empty(q)
-    # Instances sorted by test count and taken in blocks, so each block pads only to its
-    # own largest T: about half the work of padding everything to the global maximum.
-    order = np.argsort(rt.n_tests, kind="stable")
-    for block in np.array_split(order, max(1, q // _BLOCK)):
-        counts = _pass_counts(rt, block)
-        y = counts / rt.n_runs[block, None]
-        y[np.arange(y.shape[1]) >= rt.n_tests[block, None]] = 1.0  # padding: adds 0 below
+    for idx, block in rt.blocks():
+        r, t = block.shape[1], block.shape[2]
+        y = block.sum(axis=1, dtype=np.uint8 if r < 256 else np.uint32) / r  # ȳ per test
         miss = 1.0 - y
-        n_t = rt.n_tests[block]
-        error[block] = miss.sum(axis=1) / n_t
-        bias2[block] = np.einsum("ij,ij->i", miss, miss) / n_t
-        variance[block] = np.einsum("ij,ij->i", y, miss) / n_t
+        error[idx] = miss.sum(axis=1) / t
+        bias2[idx] = np.einsum("ij,ij->i", miss, miss) / t
+        variance[idx] = np.einsum("ij,ij->i", y, miss) / t  # mean_r (y − ȳ)² = ȳ(1 − ȳ)
     return Decomposition(bias2=bias2, variance=variance, error=error)
 
 
 def resolved_rate(tests: RaggedTests | Sequence[object]) -> np.ndarray:
     """Per instance: the fraction of unrolls in which every test passes."""
     rt = as_ragged(tests)
-    rows = _window_rows(rt)
-    passed = np.where(rt.test_mask()[:, None, :], rows, 0).sum(axis=-1)
-    ok = (passed == rt.n_tests[:, None]) & rt.run_mask()
-    return ok.sum(axis=1) / rt.n_runs
+    out = np.empty(rt.n_instances)
+    for idx, block in rt.blocks():
+        out[idx] = (block.min(axis=2) == 1).mean(axis=1)
+    return out
