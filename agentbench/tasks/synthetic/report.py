@@ -1,0 +1,211 @@
+"""Report of a synthetic-optimizer run folder: PNG plots plus a JSON and markdown summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentbench.errors import DataError
+from agentbench.tasks.synthetic.experiment import write_json
+
+FIGURES = ("incoherence_vs_step.png", "bias_variance_vs_params.png", "loss_vs_params.png")
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as exc:
+        raise DataError(
+            f"unreadable results ({type(exc).__name__})",
+            path=str(path),
+            fix="run `agentbench synth rollout` again",
+        ) from None
+
+
+def load_results(out: Path) -> dict[str, Any]:
+    """Per-size train/rollout results and the ground truth of a run folder."""
+    sizes = []
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()) if out.is_dir() else []:
+        if not (folder / "rollout.npz").is_file() or not (folder / "train.json").is_file():
+            continue
+        train = json.loads((folder / "train.json").read_text())
+        sizes.append({"size": folder.name, "train": train, **_load_npz(folder / "rollout.npz")})
+    if not sizes:
+        raise DataError(
+            "no size has both train.json and rollout.npz",
+            path=str(out),
+            fix="run `agentbench synth train` and `agentbench synth rollout` first",
+        )
+    sizes.sort(key=lambda s: s["train"]["params"])
+    gt_file = out / "ground_truth.npz"
+    return {"sizes": sizes, "ground_truth": _load_npz(gt_file) if gt_file.is_file() else None}
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    ok = np.isfinite(y)
+    if ok.sum() < 3:
+        return float("nan")
+    rx = np.argsort(np.argsort(x[ok])).astype(float)
+    ry = np.argsort(np.argsort(y[ok])).astype(float)
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _loglog_slope(params: np.ndarray, y: np.ndarray) -> float:
+    ok = (y > 0) & np.isfinite(y)
+    if ok.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log10(params[ok]), np.log10(y[ok]), 1)[0])
+
+
+def summarize(results: dict[str, Any]) -> dict[str, Any]:
+    """Figures per size and the two checks of the paper's finding."""
+    rows = []
+    for s in results["sizes"]:
+        steps, inc = s["steps"], s["incoherence"]
+        q = [round(f * (len(steps) - 1)) for f in (0.0, 0.25, 0.5, 0.75, 1.0)]
+        rows.append(
+            {
+                "size": s["size"],
+                "params": int(s["train"]["params"]),
+                "heldout_loss": float(s["train"]["heldout_loss"]),
+                "untrained_heldout_loss": float(s["train"]["untrained_heldout_loss"]),
+                "final_bias2": float(s["bias2"][-1]),
+                "final_variance": float(s["variance"][-1]),
+                "final_incoherence": float(inc[-1]),
+                "final_mean_dist": float(s["mean_dist"][-1]),
+                "incoherence_at": {str(int(steps[i])): float(inc[i]) for i in q},
+                "spearman_incoherence_vs_step": _spearman(steps.astype(float), inc),
+            }
+        )
+    params = np.array([r["params"] for r in rows], dtype=float)
+    bias_slope = _loglog_slope(params, np.array([r["final_bias2"] for r in rows]))
+    var_slope = _loglog_slope(params, np.array([r["final_variance"] for r in rows]))
+    rises = [r["spearman_incoherence_vs_step"] > 0 for r in rows]
+    findings = {
+        "incoherence_rises_with_step": {
+            "holds_for": [r["size"] for r, ok in zip(rows, rises, strict=True) if ok],
+            "fails_for": [r["size"] for r, ok in zip(rows, rises, strict=True) if not ok],
+        },
+        "bias2_loglog_slope_vs_params": bias_slope,
+        "variance_loglog_slope_vs_params": var_slope,
+        # the paper: larger models cut bias much faster than variance
+        "bias_falls_faster_than_variance": (
+            None if len(rows) < 2 else bool(bias_slope < var_slope)
+        ),
+    }
+    gt = results["ground_truth"]
+    ref = None
+    if gt is not None:
+        ref = {
+            "final_bias2": float(gt["bias2"][-1]),
+            "final_variance": float(gt["variance"][-1]),
+            "final_incoherence": float(gt["incoherence"][-1]),
+            "final_mean_dist": float(gt["mean_dist"][-1]),
+        }
+    return {"sizes": rows, "findings": findings, "ground_truth": ref}
+
+
+def plot(results: dict[str, Any], out: Path) -> list[Path]:
+    """Write the three PNG figures into `out`; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = results["sizes"]
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(sizes)))
+    paths = [out / f for f in FIGURES]
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s, c in zip(sizes, colors, strict=True):
+        ax.plot(
+            s["steps"], s["incoherence"], color=c, label=f"{s['size']} ({s['train']['params']:,})"
+        )
+    gt = results["ground_truth"]
+    if gt is not None:
+        ax.plot(gt["steps"], gt["incoherence"], "k--", lw=1, label="steepest descent")
+    ax.set(xlabel="rollout step", ylabel="incoherence (var / error, A-norm)", ylim=(0, 1.02))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(paths[0], dpi=120)
+    plt.close(fig)
+
+    params = np.array([s["train"]["params"] for s in sizes], dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(params, [s["bias2"][-1] for s in sizes], "o-", label="bias² (final step)")
+    ax.loglog(params, [s["variance"][-1] for s in sizes], "s-", label="variance (final step)")
+    ax.set(xlabel="parameters", ylabel="A-norm squared error")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(paths[1], dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogx(params, [s["train"]["heldout_loss"] for s in sizes], "o-")
+    ax.set(xlabel="parameters", ylabel="held-out loss on update tokens (nats)")
+    fig.tight_layout()
+    fig.savefig(paths[2], dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The summary as a short markdown page."""
+    lines = [
+        "# Synthetic optimizer report",
+        "",
+        "| size | params | held-out loss | final bias² | final variance | final incoherence | mean ‖x−b‖ | ρ(incoh, step) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary["sizes"]:
+        lines.append(
+            f"| {r['size']} | {r['params']:,} | {r['heldout_loss']:.4f} | {r['final_bias2']:.3g} "
+            f"| {r['final_variance']:.3g} | {r['final_incoherence']:.3f} | {r['final_mean_dist']:.3g} "
+            f"| {r['spearman_incoherence_vs_step']:.2f} |"
+        )
+    gt = summary["ground_truth"]
+    if gt:
+        lines.append(
+            f"| steepest descent | – | – | {gt['final_bias2']:.3g} | {gt['final_variance']:.3g} "
+            f"| {gt['final_incoherence']:.3f} | {gt['final_mean_dist']:.3g} | – |"
+        )
+    f = summary["findings"]
+    lines += [
+        "",
+        "Incoherence at quantiles of the rollout (step: value):",
+        "",
+    ]
+    for r in summary["sizes"]:
+        at = ", ".join(f"{k}: {v:.3f}" for k, v in r["incoherence_at"].items())
+        lines.append(f"- {r['size']}: {at}")
+    lines += [
+        "",
+        "## The paper's finding",
+        "",
+        f"- Incoherence rises with rollout step (Spearman ρ > 0) for: "
+        f"{f['incoherence_rises_with_step']['holds_for'] or 'none'}; "
+        f"not for: {f['incoherence_rises_with_step']['fails_for'] or 'none'}.",
+        f"- Log-log slope vs parameters at the final step: bias² {f['bias2_loglog_slope_vs_params']:.2f}, "
+        f"variance {f['variance_loglog_slope_vs_params']:.2f} -> bias falls faster than variance: "
+        f"{f['bias_falls_faster_than_variance']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(run_dir: Path, out: Path | None = None) -> dict[str, Any]:
+    """Load a run folder, write PNGs, summary.json and summary.md into `out` (default run/report)."""
+    out = out or run_dir / "report"
+    results = load_results(run_dir)
+    summary = summarize(results)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = plot(results, out)
+    summary["figures"] = [p.name for p in paths]
+    write_json(out / "summary.json", summary)
+    (out / "summary.md").write_text(markdown(summary))
+    return summary

@@ -1,0 +1,119 @@
+"""The tiny configuration trains, rolls out and reports through the real CLI; it beats an untrained model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agentbench.tasks.synthetic import experiment
+from agentbench.tasks.synthetic.config import load_config
+from agentbench.tasks.synthetic.rollout import rollout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "synth", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "OMP_NUM_THREADS": "1"},
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny config trained and rolled out once for this module."""
+    out = tmp_path_factory.mktemp("synth") / "run"
+    for cmd in ("train", "rollout"):
+        res = _cli(cmd, "-c", "tiny", "--out", str(out))
+        assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_trained_tiny_model_beats_untrained(tiny_run: Path) -> None:
+    cfg = load_config("tiny")
+    train = json.loads((tiny_run / "tiny" / "train.json").read_text())
+    assert train["steps"] == cfg.train.steps
+    # teacher-forced loss on held-out pairs: well below the untrained model's
+    assert train["heldout_loss"] < 0.6 * train["untrained_heldout_loss"]
+    # final distance to the minimum, from the same held-out starts, against the same
+    # architecture at its (seeded) initial weights
+    problem = experiment.build_problem(cfg)
+    x0 = experiment.rollout_starts(cfg, problem, torch.device("cpu"))
+    untrained, _ = rollout(experiment.new_model(cfg, "tiny"), x0, cfg.rollout.steps)
+    untrained_dist = float((untrained[-1] - problem.b).norm(dim=-1).mean())
+    trained = np.load(tiny_run / "tiny" / "rollout.npz")
+    start_dist = float((x0 - problem.b).norm(dim=-1).mean())
+    assert trained["mean_dist"][0] == pytest.approx(start_dist)
+    assert trained["mean_dist"][-1] < 0.5 * start_dist
+    assert trained["mean_dist"][-1] < 0.5 * untrained_dist
+    # the identity holds at every recorded step
+    assert np.allclose(trained["error"], trained["bias2"] + trained["variance"])
+    assert len(trained["steps"]) == cfg.rollout.steps + 1
+
+
+def test_report_writes_figures_and_summary(tiny_run: Path) -> None:
+    res = _cli("report", "--run", str(tiny_run))
+    assert res.returncode == 0, res.stderr
+    rep = tiny_run / "report"
+    for name in ("incoherence_vs_step.png", "bias_variance_vs_params.png", "loss_vs_params.png"):
+        assert (rep / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((rep / "summary.json").read_text())
+    row = summary["sizes"][0]
+    assert row["size"] == "tiny" and row["params"] > 0
+    rollout_json = json.loads((tiny_run / "tiny" / "rollout.json").read_text())
+    assert row["final_incoherence"] == pytest.approx(rollout_json["final"]["incoherence"])
+    assert "| tiny |" in (rep / "summary.md").read_text()
+
+
+def test_train_again_resumes_without_new_steps(tiny_run: Path) -> None:
+    before = (tiny_run / "tiny" / "checkpoint.pt").stat().st_mtime_ns
+    log_before = (tiny_run / "tiny" / "train_log.jsonl").read_text()
+    res = _cli("train", "-c", "tiny", "--out", str(tiny_run))
+    assert res.returncode == 0, res.stderr
+    assert (tiny_run / "tiny" / "checkpoint.pt").stat().st_mtime_ns == before
+    assert (tiny_run / "tiny" / "train_log.jsonl").read_text() == log_before
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "needle"),
+    [
+        ("name: x\nsizes: [tiny]\ntrian: {steps: 3}\n", "trian"),
+        ("name: x\nsizes: [huge]\n", "unknown size"),
+        ("name: x\nsizes: [tiny]\ntrain: {steps: 0}\n", "train.steps"),
+        ("name: x\nsizes: [tiny\n", "not valid YAML"),
+        ("- just a list\n", "top level must be a mapping"),
+    ],
+)
+def test_bad_config_is_one_line_error(tmp_path: Path, yaml_text: str, needle: str) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml_text)
+    res = _cli("train", "-c", str(cfg), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2
+    assert needle in res.stderr and str(cfg) in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_inputs_are_user_errors(tmp_path: Path) -> None:
+    res = _cli("train", "-c", str(tmp_path / "nope.yaml"))
+    assert res.returncode == 2 and "no such config file" in res.stderr
+    res = _cli("rollout", "-c", "tiny", "--out", str(tmp_path / "empty"))
+    assert res.returncode == 2 and "no checkpoint" in res.stderr
+    res = _cli("report", "--run", str(tmp_path / "empty"))
+    assert res.returncode == 2 and "rollout.npz" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_run_folder_of_another_config_is_refused(tiny_run: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    text = (Path(experiment.__file__).parent / "configs" / "tiny.yaml").read_text()
+    other.write_text(text.replace("seed: 0", "seed: 1"))
+    res = _cli("train", "-c", str(other), "--out", str(tiny_run))
+    assert res.returncode == 2 and "different problem/data/train config" in res.stderr
