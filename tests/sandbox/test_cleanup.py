@@ -95,6 +95,29 @@ def test_reaper_removes_only_containers_whose_owner_is_gone(
             ) else None
 
 
+def test_next_start_up_reaps_orphans(base_image: str, docker_client, run_id: str) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    labels = ownership.owner_labels(run_id) | {
+        ownership.PID: str(dead.pid),
+        ownership.PID_START: "1",
+    }
+    orphan = docker_client.api.create_container(
+        base_image, command=["sleep", "infinity"], labels=labels
+    )["Id"]
+    docker_client.api.start(orphan)
+    code = (
+        "import sys\nfrom agentbench.sandbox.docker import DockerSandbox\n"
+        "DockerSandbox(sys.argv[1], run_id='other-' + sys.argv[2]).close()\n"
+    )
+    try:
+        subprocess.run([sys.executable, "-c", code, base_image, run_id], check=True, timeout=60)
+        assert not _exists(docker_client, orphan)
+    finally:
+        if _exists(docker_client, orphan):
+            docker_client.api.remove_container(orphan, force=True)
+
+
 def _exists(client, cid: str) -> bool:
     return any(c["Id"] == cid for c in client.api.containers(all=True))
 

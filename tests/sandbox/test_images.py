@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, EnvironmentProblem
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.sandbox.images import (
     CA_PATH,
@@ -163,3 +163,29 @@ def test_cli_build_and_ls(base_image: str) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert base_image.split(":")[1] in out.stdout and "agentbench containers" in out.stdout
+
+
+def test_registry_route_without_a_registry_is_one_line(docker_client) -> None:
+    with pytest.raises(EnvironmentProblem) as info:
+        ensure_base_image(docker_client, from_registry="registry.invalid/agentbench/none:1")
+    assert "\n" not in str(info.value) and "--from-registry" in str(info.value)
+    out = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "sandbox", "build", "--from-registry", "registry.invalid/x:1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 3 and "cannot pull registry.invalid/x:1" in out.stderr
+
+
+def test_failed_offline_step_names_its_log(tmp_path: Path) -> None:
+    from agentbench.sandbox.images import _run_logged
+
+    logfile = tmp_path / "base.log"
+    with pytest.raises(ImageBuildError) as info:
+        _run_logged(
+            ["sh", "-c", "echo fetching; echo 'E: mirror unreachable' >&2; exit 4"],
+            logfile,
+            "debootstrap",
+        )
+    message = str(info.value)
+    assert "debootstrap failed with exit code 4" in message and "mirror unreachable" in message
+    assert str(logfile) in message and "fetching" in logfile.read_text()

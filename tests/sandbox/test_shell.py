@@ -211,3 +211,19 @@ def test_forked_child_exit_leaves_parent_sandboxes_alone(base_image: str, run_id
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout == "parent still has it\n"
+
+
+def test_endless_flood_is_capped_and_killed(sandbox: DockerSandbox) -> None:
+    r = sandbox.exec("yes flood", timeout=1.5)
+    assert r.timed_out and r.truncated and r.output.startswith("flood\nflood\n")
+    assert len(r.output) < 70 * 1024
+    assert sandbox.exec("echo calm").output == "calm\n"
+
+
+def test_shell_killed_for_memory_is_restarted(base_image: str, docker_client, run_id: str) -> None:
+    limits = SandboxLimits(memory="96m")
+    with DockerSandbox(base_image, run_id=run_id, limits=limits, client=docker_client) as sb:
+        # The shell itself holds the data (command substitution): the OOM killer takes it.
+        r = sb.exec("x=$(head -c 300M /dev/zero | tr '\\0' a); echo ${#x}", timeout=60)
+        assert r.shell_restarted and r.exit_code == 137
+        assert sb.exec("echo back").output == "back\n"
