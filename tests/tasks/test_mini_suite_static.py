@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -81,20 +82,25 @@ def _touched(patch: str) -> list[str]:
     return sorted(set(re.findall(r"^diff --git a/(\S+) b/", patch, re.MULTILINE)))
 
 
-def _run_tests(repo: Path, test_cmd: str, files: list[str]) -> dict[str, str]:
-    """Run ``test_cmd`` on ``files`` with the host python; statuses by test id."""
+def _run_tests_together(runs: list[tuple[Path, list[str]]], test_cmd: str) -> list[dict[str, str]]:
+    """Run ``test_cmd`` on each (repo, files) at once with the host python; statuses by test id."""
     argv = test_cmd.split()
     assert argv[:3] == ["python3", "-m", "pytest"], test_cmd
-    result = subprocess.run(
-        [sys.executable, *argv[1:], *files],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        # The image has a bare pytest; the host's plugins would only slow each run down.
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
-        timeout=120,
-    )
-    return parse_log_pytest(result.stdout, None)  # type: ignore[arg-type]
+    # The image has a bare pytest; the host's plugins would only slow each run down.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, *argv[1:], *files],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        for repo, files in runs
+    ]
+    logs = [proc.communicate(timeout=120)[0] for proc in procs]
+    return [parse_log_pytest(log, None) for log in logs]  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -178,16 +184,20 @@ def test_instance(suite_name: str, row: dict, rebuilt, tmp_path: Path) -> None:
     assert gold_files and not any(path.startswith("tests/") for path in gold_files)
 
     source = rebuilt(suite_name, repo)
-    work = tmp_path / "testbed"
-    _git(source, "worktree", "add", "-q", "--detach", str(work), row["base_commit"])
-    try:
-        test_cmd = _suite(SUITES[suite_name])["repos"][repo]["test_cmd"]
+    # Two checkouts of base_commit, run side by side: test_patch alone, and with the gold patch.
+    before_dir, after_dir = tmp_path / "before", tmp_path / "after"
+    for work in (before_dir, after_dir):
+        _git(source, "worktree", "add", "-q", "--detach", str(work), row["base_commit"])
         _git(work, "apply", "-", stdin=row["test_patch"])
-        before = _run_tests(work, test_cmd, test_files)
-        _git(work, "apply", "-", stdin=row["patch"])
-        after = _run_tests(work, test_cmd, test_files)
+    try:
+        _git(after_dir, "apply", "-", stdin=row["patch"])
+        test_cmd = _suite(SUITES[suite_name])["repos"][repo]["test_cmd"]
+        before, after = _run_tests_together(
+            [(before_dir, test_files), (after_dir, test_files)], test_cmd
+        )
     finally:
-        _git(source, "worktree", "remove", "--force", str(work))
+        for work in (before_dir, after_dir):
+            _git(source, "worktree", "remove", "--force", str(work))
 
     checked_p2p = [test for test in p2p if test not in KNOWN_FLAKY]
     assert all(before.get(test) in (None, "FAILED", "ERROR") for test in f2p), before
@@ -195,3 +205,46 @@ def test_instance(suite_name: str, row: dict, rebuilt, tmp_path: Path) -> None:
     assert all(after.get(test) == "PASSED" for test in f2p + checked_p2p), after
     # PASS_TO_PASS lists every other test of the touched files.
     assert set(after) == set(f2p) | set(p2p)
+
+
+def _author(*args: str) -> str:
+    """Run scripts/author_suite.py; fail with its stderr."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "author_suite.py"), *args],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_author_helper_round_trip(tmp_path: Path) -> None:
+    """checkout + export reproduce the series byte for byte; `instance` rebuilds a row exactly."""
+    suite = tmp_path / "agentbench-mini"
+    shutil.copytree(MINI, suite)
+    for repo in _suite(MINI)["repos"]:
+        _author("checkout", str(suite), repo, str(tmp_path / repo))
+        _author("export", str(suite), repo, str(tmp_path / repo))
+        for patch in (MINI / "repos" / repo).glob("*.patch"):
+            assert (suite / "repos" / repo / patch.name).read_bytes() == patch.read_bytes()
+        assert len(list((suite / "repos" / repo).iterdir())) == len(
+            list((MINI / "repos" / repo).iterdir())
+        )
+
+    row = next(r for r in _rows(MINI) if r["instance_id"] == "confparse-1")
+    src = tmp_path / "confparse"
+    _git(src, "checkout", "-q", "-b", "fix", row["base_commit"])
+    for message, patch in [("tests", row["test_patch"]), ("fix", row["patch"])]:
+        _git(src, "apply", "--index", "-", stdin=patch)
+        _git(
+            src, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-q", "-m", message
+        )
+    issue = tmp_path / "issue.md"
+    issue.write_text(row["problem_statement"], encoding="utf-8")
+    (suite / "instances.jsonl").write_text("", encoding="utf-8")
+    _author(
+        "instance", str(suite), "confparse", str(src), "1",
+        "--base", "fix~2", "--tests", "fix~1", "--fix", "fix",
+        "--issue", str(issue), "--created-at", row["created_at"],
+    )  # fmt: skip
+    assert _rows(suite) == [row]
