@@ -63,6 +63,7 @@ class DockerSandbox:
         self._closed = False
         self._owner_pid = os.getpid()
         self._sock: Any = None
+        self._raw: Any = None
         reap_once(self.client)
         t0 = time.monotonic()
         try:
@@ -106,23 +107,24 @@ class DockerSandbox:
                 labels=ownership.owner_labels(self.run_id),
                 host_config=self._host_config(),
             )
+            self.id = created["Id"]
+            cleanup.register(self)
+            # Attach before start so no output is lost; the response carries no data yet.
+            self._sock = api.attach_socket(
+                self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            self._raw = getattr(self._sock, "_sock", self._sock)
+            api.start(self.id)
         except docker.errors.ImageNotFound:
             raise InfraError("sandbox_image", f"image {self.image} does not exist") from None
-        self.id = created["Id"]
-        cleanup.register(self)
-        # Attach before start so no output is lost; the response carries no data yet.
-        sock = api.attach_socket(
-            self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-        )
-        self._sock = sock
-        raw = getattr(sock, "_sock", sock)
-        api.start(self.id)
+        except docker.errors.APIError as exc:
+            raise InfraError("sandbox_start", f"{self.image}: {exc.explanation or exc}") from None
         token = secrets.token_hex(16)
-        self._shell = ShellSession(raw, token)
+        self._shell = ShellSession(self._raw, token)
         try:
             self._shell.start(supervisor_program(token, self.workdir), START_TIMEOUT_S)
         except ShellGone as exc:
-            raise InfraError("sandbox_start", f"{self.image}: {exc}") from None
+            raise InfraError("sandbox_start", f"{self.image} (needs bash): {exc}") from None
 
     def close(self) -> None:
         """Kill and remove the container (idempotent, never raises for a gone container)."""
@@ -130,14 +132,15 @@ class DockerSandbox:
             return
         self._closed = True
         cleanup.unregister(self)
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
         if self.id:
-            try:
+            try:  # synchronous: once close() returns the container is gone
                 remove_container(self.client, self.id)
-            except Exception as exc:  # the stream is closed: the container ends by itself
+            except Exception as exc:  # the stream closes below: the container ends by itself
                 log.warning("sandbox removal failed", id=self.id[:12], error=str(exc))
+        for sock in (self._raw, self._sock):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
 
     def __enter__(self) -> DockerSandbox:
         return self

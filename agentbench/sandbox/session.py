@@ -6,12 +6,9 @@ import re
 import socket
 import time
 
-from agentbench.logging import get_logger
 from agentbench.records import ExecResult
 from agentbench.sandbox.capture import Capture
 from agentbench.sandbox.shell_script import command_line
-
-log = get_logger(__name__)
 
 # After a timeout the supervisor interrupts the worker and kills the command's processes;
 # if the worker does not answer within this many seconds it is replaced.
@@ -42,6 +39,7 @@ class ShellSession:
         self.worker_pid = 0
         self._wrapper_pid = 0  # parent of the current worker; names it in D markers
         self.restarts = 0
+        self._stderr_tail = b""  # last words of the supervisor (e.g. docker-init's exec error)
 
     # ------------------------------------------------------------ wire
 
@@ -61,9 +59,7 @@ class ShellSession:
             if end - pos - 8 < size:
                 break
             if rx[pos] == 2:  # the supervisor's own stderr: diagnostics, not command output
-                log.debug(
-                    "sandbox supervisor stderr", text=bytes(rx[pos + 8 : pos + 8 + size])[:500]
-                )
+                self._stderr_tail = (self._stderr_tail + bytes(rx[pos + 8 : pos + 8 + size]))[-300:]
             else:
                 self._pending += rx[pos + 8 : pos + 8 + size]
             pos += 8 + size
@@ -108,7 +104,11 @@ class ShellSession:
             except OSError as exc:
                 raise ShellGone(f"sandbox stream failed: {exc}") from None
             if not data:
-                raise ShellGone("sandbox stream closed (its main process exited)")
+                said = self._stderr_tail.decode("utf-8", "replace").strip().replace("\n", " ")
+                raise ShellGone(
+                    "sandbox stream closed (its main process exited)"
+                    + (f": {said}" if said else "")
+                )
             self._demux(data)
 
     # ------------------------------------------------------------ protocol

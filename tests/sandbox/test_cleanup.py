@@ -161,6 +161,23 @@ def test_missing_image_is_an_infra_error(docker_client, run_id: str) -> None:
     assert _run_containers(docker_client, run_id) == []
 
 
+def test_image_without_bash_is_an_infra_error_naming_the_cause(
+    base_image: str, docker_client, run_id: str
+) -> None:
+    from agentbench.sandbox.images import build_layer
+
+    tag = build_layer(
+        base_image, kind="test", name="nobash", dockerfile="RUN rm -f /bin/bash /usr/bin/bash\n",
+        client=docker_client,
+    )  # fmt: skip
+    try:
+        with pytest.raises(InfraError, match="exec bash failed"):
+            DockerSandbox(tag, run_id=run_id, client=docker_client)
+        assert _wait_gone(docker_client, run_id, 5) == []
+    finally:
+        docker_client.api.remove_image(tag, force=True)
+
+
 def test_no_engine_is_one_line_environment_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_mod, "_clients", {})
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
