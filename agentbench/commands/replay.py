@@ -13,12 +13,14 @@ app = typer.Typer(help="Replay and fork trajectories.")
 out = Console()
 
 
-def _sandbox_factory(image: str, workdir: str, run_id: str) -> Any:
-    """A factory of fresh Docker sandboxes for the trajectory's image."""
+def _sandbox_factory(image: str, workdir: str, run_id: str, task_env: dict[str, str]) -> Any:
+    """A factory of fresh Docker sandboxes for the trajectory's image and task env."""
     from agentbench.agent.secrets import sandbox_env
     from agentbench.sandbox.docker import DockerSandbox
 
-    return lambda: DockerSandbox(image, run_id=run_id, workdir=workdir, env=sandbox_env())
+    # the task's recorded env (e.g. determinism settings) comes from the file, not the host
+    env = {**sandbox_env(), **{str(k): str(v) for k, v in task_env.items()}}
+    return lambda: DockerSandbox(image, run_id=run_id, workdir=workdir, env=env)
 
 
 def _load_model_config(path: Path | None, recorded: dict[str, Any]) -> Any:
@@ -88,7 +90,8 @@ def replay(
             fix="pass --image",
         )
     wd = workdir or info.get("workdir") or "/"
-    factory = _sandbox_factory(img, wd, f"replay-{t.start.key.key[:12]}")
+    env = info.get("env") if isinstance(info.get("env"), dict) else {}
+    factory = _sandbox_factory(img, wd, f"replay-{t.start.key.key[:12]}", env)
     if not fork_at:
         _replay(traj, factory, as_json)
     else:

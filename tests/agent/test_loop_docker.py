@@ -232,3 +232,16 @@ def test_request_hash_is_content_derived_under_every_durability(
     assert hashes[7, "event"] == hashes[7, "none"] == hashes[7, "step"]
     assert len(set(hashes[7, "step"])) == 2  # each step's request differs
     assert hashes[8, "step"] != hashes[7, "step"]  # the seed is part of the request
+
+
+def test_anthropic_wire_same_loop(sandbox: Any, tmp_path: Path) -> None:
+    # the same unroll through the Anthropic Messages wire format (tool_use / tool_result)
+    res, traj, calls = _run(
+        sandbox, tmp_path, SCRIPTS["edit-tool"], "edit-tool", seed=5, extra={"wire": "anthropic"}
+    )
+    assert res.exit_status == ExitStatus.SUBMITTED and res.n_format_errors == 0
+    assert "+    return a + b" in res.patch
+    assert {c.api for c in calls} == {"anthropic"} and calls[0].seed == 5
+    sent = [(m.role, m.content) for m in calls[-1].messages if m.role != "assistant"]
+    mine = [(m.role, m.content) for m in traj.messages() if m.role != "assistant"]
+    assert mine[: len(sent)] == sent
