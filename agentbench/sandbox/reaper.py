@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,9 @@ def remove_container(client: docker.DockerClient, cid: str) -> bool:
 def reap(client: docker.DockerClient | None = None, *, everything: bool = False) -> list[str]:
     """Remove orphaned agentbench containers on this host (all of them if `everything`)."""
     client = resolve(client)
+    if not everything and ownership.process_start(os.getpid()) is None:
+        log.warning("cannot judge container owners without /proc; nothing reaped")
+        return []
     removed: list[str] = []
     for info in list_containers(client, this_host=not everything):
         labels = info.get("Labels") or {}
@@ -61,8 +65,6 @@ def reap(client: docker.DockerClient | None = None, *, everything: bool = False)
 
 def reap_once(client: docker.DockerClient) -> None:
     """Reap orphans the first time a sandbox starts in this process; never fails the caller."""
-    import os
-
     pid = os.getpid()
     with _once_lock:
         if pid in _done_for_pid:

@@ -15,6 +15,8 @@ from agentbench.sandbox.shell_script import command_line
 KILL_GRACE_S = 3.0
 RESTART_TIMEOUT_S = 30.0
 _RECV = 1 << 18
+_MARKER = re.compile(rb":([SKDR])((?::\d{1,10}){1,2})")
+_MARKER_MAX = 40
 # Interactive bash without a terminal says this after a job dies of a signal: noise.
 _TTY_NOISE = re.compile(
     r"^bash: \[\d+: \d+ \(\d+\)\] tcsetattr: Inappropriate ioctl for device\n", re.M
@@ -65,26 +67,32 @@ class ShellSession:
             pos += 8 + size
         del rx[:pos]
 
-    def _scan(self, cap: Capture) -> tuple[str, list[str]] | None:
+    def _scan(self, cap: Capture) -> tuple[str, list[int]] | None:
+        """Move output before the next marker into `cap`; return that marker if complete."""
         buf, tok = self._pending, self._tok
-        i = buf.find(tok)
-        if i < 0:
-            keep = len(tok) - 1  # a token may straddle two reads
-            if len(buf) > keep:
-                cap.add(buf[: len(buf) - keep])
-                del buf[: len(buf) - keep]
-            return None
-        if i:
-            cap.add(buf[:i])
-            del buf[:i]
-        nl = buf.find(b"\n", len(tok))
-        if nl < 0:
-            return None
-        fields = bytes(buf[len(tok) + 1 : nl]).decode("ascii", "replace").split(":")
-        del buf[: nl + 1]
-        return fields[0], fields[1:]
+        while True:
+            i = buf.find(tok)
+            if i < 0:
+                keep = len(tok) - 1  # a token may straddle two reads
+                if len(buf) > keep:
+                    cap.add(buf[: len(buf) - keep])
+                    del buf[: len(buf) - keep]
+                return None
+            if i:
+                cap.add(buf[:i])
+                del buf[:i]
+            nl = buf.find(b"\n", len(tok), len(tok) + _MARKER_MAX)
+            if nl < 0 and len(buf) < len(tok) + _MARKER_MAX:
+                return None  # the rest of the marker line is still on its way
+            match = _MARKER.fullmatch(bytes(buf[len(tok) : nl])) if nl >= 0 else None
+            if match is None:  # the token without a marker shape: plain output
+                cap.add(buf[:1])
+                del buf[:1]
+                continue
+            del buf[: nl + 1]
+            return match.group(1).decode(), [int(x) for x in match.group(2)[1:].split(b":")]
 
-    def _next_marker(self, cap: Capture, deadline: float | None) -> tuple[str, list[str]] | None:
+    def _next_marker(self, cap: Capture, deadline: float | None) -> tuple[str, list[int]] | None:
         """The next marker from the worker, or None when `deadline` passes first."""
         while True:
             marker = self._scan(cap)
@@ -127,7 +135,7 @@ class ShellSession:
                 )
             kind, fields = marker
             if kind == "R":
-                self.worker_pid, self._wrapper_pid = int(fields[0]), int(fields[1])
+                self.worker_pid, self._wrapper_pid = fields[0], fields[1]
                 return
 
     def restart(self, cap: Capture | None = None) -> None:
@@ -148,9 +156,9 @@ class ShellSession:
                 self.restart(sink)
                 break
             kind, fields = marker
-            if kind in ("S", "K") and int(fields[0]) == seq:
+            if kind in ("S", "K") and fields[0] == seq:
                 break
-            if kind == "D" and int(fields[1]) == self._wrapper_pid:
+            if kind == "D" and fields[1] == self._wrapper_pid:
                 self.restart(sink)
                 break
         self._dirty = False
@@ -179,14 +187,14 @@ class ShellSession:
                 self._dirty = False
                 return None, True, True
             kind, fields = marker
-            if kind in ("S", "K") and int(fields[0]) == seq:
+            if kind in ("S", "K") and fields[0] == seq:
                 self._dirty = False
-                return (None if timed_out else int(fields[1])), timed_out, False
-            if kind == "D" and int(fields[1]) == self._wrapper_pid:
+                return (None if timed_out else fields[1]), timed_out, False
+            if kind == "D" and fields[1] == self._wrapper_pid:
                 # the current worker shell exited (`exit 3`, killed by OOM, ...)
                 self.restart(cap)
                 self._dirty = False
-                return (None if timed_out else int(fields[0])), timed_out, True
+                return (None if timed_out else fields[0]), timed_out, True
             # anything else is a marker of an earlier, abandoned command
 
     def run(self, command: str, timeout: float | None, limit: int | None) -> ExecResult:
