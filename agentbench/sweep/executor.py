@@ -30,6 +30,10 @@ class SampleRunner(Protocol):
         """One attempt at `sample`."""
         ...
 
+    async def aclose(self) -> None:
+        """Release what is bound to the event loop (tasks' async clients), on that loop."""
+        ...
+
     def close(self) -> None:
         """Release threads, clusters, connections."""
         ...

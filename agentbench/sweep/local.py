@@ -36,6 +36,13 @@ class LocalRunner:
             self._pool, task.run_sample, sample.key, system, self.run_dir
         )
 
+    async def aclose(self) -> None:
+        """Let tasks close loop-bound clients (optional `async aclose()` on a task)."""
+        for task in self.tasks:
+            closer = getattr(task, "aclose", None)
+            if closer is not None:
+                await closer()
+
     def close(self) -> None:
         """Stop the pool without waiting for samples still in threads (a crash path)."""
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -94,6 +94,9 @@ class RayRunner:
             raise EnvironmentProblem(f"on a Ray worker: {out['user_error']}")
         return SampleResult.model_validate_json(out["result"])
 
+    async def aclose(self) -> None:
+        """Nothing loop-bound on the driver."""
+
     def close(self) -> None:
         """Shut down the cluster if this runner started it."""
         if self._owns and self._ray.is_initialized():

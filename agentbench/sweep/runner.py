@@ -49,6 +49,9 @@ class _NoRunner:
         """Never called: there are no samples."""
         raise AssertionError(sample)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -167,7 +170,14 @@ def run_sweep(
             runner = LocalRunner(tasks, systems, rd, threads=spec.concurrency.samples)
         try:
             attempts = {k: a for k, (_, a) in prior.items()}
-            asyncio.run(drive(todo, runner, store, gates, progress, on_progress, attempts))
+
+            async def main() -> None:
+                try:
+                    await drive(todo, runner, store, gates, progress, on_progress, attempts)
+                finally:
+                    await runner.aclose()
+
+            asyncio.run(main())
         finally:
             runner.close()
         log.info("sweep_finished", run_dir=str(rd), done=progress.done, missing=progress.missing)

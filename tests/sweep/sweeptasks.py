@@ -189,3 +189,11 @@ class ChatTask:
         return self._result(
             key, run_dir, resp.choices[0].message.content or "", resp.usage, started
         )
+
+    async def aclose(self) -> None:
+        """Close the clients of the running loop (the executor calls this at the end)."""
+        import asyncio
+
+        suffix = f"@{id(asyncio.get_running_loop())}"
+        for ck in [k for k in self._async_clients if k.endswith(suffix)]:
+            await self._async_clients.pop(ck).close()
