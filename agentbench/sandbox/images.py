@@ -94,10 +94,10 @@ def base_recipe() -> dict[str, Any]:
     return recipe
 
 
-def base_tag(recipe: dict[str, Any] | None = None, ca: bytes | None = None) -> str:
-    """Tag of the offline base image: a hash of its recipe (and CA bundle, if any)."""
+def base_tag(recipe: dict[str, Any] | None = None) -> str:
+    """Tag of the offline base image: a hash of its recipe."""
     recipe = recipe if recipe is not None else base_recipe()
-    return f"{BASE_REPO}:{content_hash([recipe, _sha(ca) if ca else None], 16)}"
+    return f"{BASE_REPO}:{content_hash([recipe, None], 16)}"
 
 
 def ensure_base_image(
@@ -107,23 +107,33 @@ def ensure_base_image(
     log_dir: str | os.PathLike[str] | None = None,
     from_registry: str | None = None,
 ) -> str:
-    """Tag of the base image (bash, python3, git, pytest), built once if absent."""
+    """Tag of the base image (bash, python3, git, pytest), built once if absent.
+
+    With `ca_bundle`, a thin layer on top trusts that bundle (pip, requests, git, curl).
+    """
     client = resolve(client)
     if from_registry:
         return _registry_base(client, from_registry, ca_bundle=ca_bundle, log_dir=log_dir)
     recipe = base_recipe()
-    ca = _read_ca(ca_bundle)
-    tag = base_tag(recipe, ca)
-    if image_exists(client, tag):
+    tag = base_tag(recipe)
+    if not image_exists(client, tag):
+        with file_lock(tag):
+            if not image_exists(client, tag):  # another process may have built it meanwhile
+                logfile = build_log_dir(log_dir) / f"base-{tag.split(':')[1]}.log"
+                t0 = time.monotonic()
+                _build_offline_base(client, recipe, tag, logfile)
+                log.info("base image built", tag=tag, seconds=round(time.monotonic() - t0, 1))
+    if ca_bundle is None:
         return tag
-    with file_lock(tag):
-        if image_exists(client, tag):  # another process built it while we waited
-            return tag
-        logfile = build_log_dir(log_dir) / f"base-{tag.split(':')[1]}.log"
-        t0 = time.monotonic()
-        _build_offline_base(client, recipe, ca, tag, logfile)
-        log.info("base image built", tag=tag, seconds=round(time.monotonic() - t0, 1))
-    return tag
+    return build_layer(
+        tag,
+        kind="base",
+        name="ca",
+        dockerfile="",
+        ca_bundle=str(ca_bundle),
+        client=client,
+        log_dir=log_dir,
+    )
 
 
 def _run_logged(cmd: list[str], logfile: Path, what: str, stdin: str | None = None) -> None:
@@ -141,7 +151,7 @@ def _run_logged(cmd: list[str], logfile: Path, what: str, stdin: str | None = No
 
 
 def _build_offline_base(
-    client: docker.DockerClient, recipe: dict[str, Any], ca: bytes | None, tag: str, logfile: Path
+    client: docker.DockerClient, recipe: dict[str, Any], tag: str, logfile: Path
 ) -> None:
     if shutil.which("debootstrap") is None or os.geteuid() != 0:
         raise EnvironmentProblem(
@@ -171,9 +181,6 @@ def _build_offline_base(
             "LABEL agentbench=1",
             "LABEL agentbench.kind=base",
         ]
-        if ca is not None:
-            (root / CA_PATH.lstrip("/")).write_bytes(ca)
-            changes += [f"ENV {name}={CA_PATH}" for name in CA_ENV]
         _import_rootfs(client, root, tag, changes, logfile)
 
 

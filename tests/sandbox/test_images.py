@@ -100,6 +100,22 @@ def test_ca_bundle_is_trusted_inside_the_layer(
         docker_client.api.remove_image(tag, force=True)
 
 
+def test_base_image_with_ca_bundle_is_a_thin_layer(
+    base_image: str, docker_client, run_id: str
+) -> None:
+    tag = ensure_base_image(docker_client, ca_bundle=_CA)
+    assert tag.startswith("agentbench-base-ca:")
+    assert ensure_base_image(docker_client, ca_bundle=_CA) == tag
+    parent = docker_client.api.inspect_image(tag)["Config"]["Labels"]["agentbench.parent"]
+    assert parent == base_image
+    with DockerSandbox(tag, run_id=run_id, client=docker_client) as sb:
+        assert (
+            sb.exec("echo $REQUESTS_CA_BUNDLE; cmp $GIT_SSL_CAINFO " + CA_PATH).output
+            == CA_PATH + "\n"
+        )
+        assert sb.read_file(CA_PATH) == Path(_CA).read_bytes()
+
+
 def test_failing_build_names_its_log(
     base_image: str, docker_client, run_id: str, tmp_path: Path
 ) -> None:
