@@ -8,7 +8,13 @@ import pytest
 
 from agentbench.config import ModelConfig
 from agentbench.models import make_model
-from agentbench.models.local import LOCAL_MODEL_NAME, LocalServer, find_gguf
+from agentbench.models.local import (
+    LOCAL_MODEL_NAME,
+    LocalServer,
+    ensure_local_server,
+    find_gguf,
+    stop_local_server,
+)
 from agentbench.records import Message, ModelRequest
 
 pytestmark = pytest.mark.skipif(
@@ -24,7 +30,17 @@ def test_gguf_is_found_inside_the_package() -> None:
 
 
 @pytest.mark.slow
-def test_short_real_generation_through_make_model() -> None:
+def test_short_real_generation_through_make_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENTBENCH_LOCAL_URL", raising=False)
+    try:
+        # no base_url: make_model starts the process-wide embedded server
+        auto = make_model(ModelConfig(provider="local", name=LOCAL_MODEL_NAME, max_tokens=4))
+        assert auto.complete(
+            ModelRequest(model="x", messages=[Message(role="user", content="Hi")])
+        ).text
+        assert ensure_local_server() == auto.base_url.removesuffix("/v1")  # started once
+    finally:
+        stop_local_server()
     with LocalServer() as server:
         cfg = ModelConfig(
             provider="local",
