@@ -16,7 +16,7 @@ from agentbench.metrics import categorical as cat
 from agentbench.metrics._checks import as_float_array, check_min_unrolls, unroll_mask
 from agentbench.metrics.continuous import _metric
 from agentbench.metrics.exceptions import MetricsInputError
-from agentbench.metrics.testvectors import RaggedTests, as_ragged, tests_from_mean
+from agentbench.metrics.testvectors import RaggedTests, as_ragged
 
 Stats = dict[str, np.ndarray]
 Finish = Callable[[np.ndarray, dict[str, np.ndarray]], Stats]
@@ -32,6 +32,9 @@ class FeatureModel:
     finish: Finish
     has_accuracy: bool = True
     meta: dict[str, object] = field(default_factory=dict)
+    # Optional per-question (R, R) matrix G: stats() then appends wᵀGw / (Σw)² to the
+    # means, for statistics that are quadratic in the unroll weights.
+    gram: np.ndarray | None = None
 
     @property
     def n_questions(self) -> int:
@@ -53,6 +56,7 @@ class FeatureModel:
             finish=self.finish,
             has_accuracy=self.has_accuracy,
             meta=self.meta,
+            gram=None if self.gram is None else self.gram[idx],
         )
 
     def with_mask(self, mask: np.ndarray) -> FeatureModel:
@@ -64,45 +68,58 @@ class FeatureModel:
             finish=self.finish,
             has_accuracy=self.has_accuracy,
             meta=self.meta,
+            gram=self.gram,
         )
 
     def stats(self, weights: np.ndarray | None = None) -> Stats:
-        """Per-question stats; `weights` (..., Q, R) re-weight unrolls (default: the mask)."""
-        w = self.mask.astype(self.features.dtype) if weights is None else weights
-        total = w.sum(axis=-1)[..., None]
-        # (Q, b, R) @ (Q, R, K): one small matrix product per question.
-        wq = np.moveaxis(np.asarray(w, dtype=self.features.dtype), -2, 0)
+        """Per-question stats; `weights` (b, Q, R) re-weight unrolls (default: the mask)."""
+        w = self.mask if weights is None else weights
+        wq = np.moveaxis(np.asarray(w, dtype=self.features.dtype), -2, 0)  # (Q, [b,] R)
         if wq.ndim == 2:
             wq = wq[:, None, :]
-        means = np.moveaxis(np.matmul(wq, self.features), 0, -2)
+        n = np.moveaxis(wq.sum(axis=-1), 0, -1)  # (b, Q)
+        # (Q, b, R) @ (Q, R, K): one small matrix product per question.
+        means = np.moveaxis(np.matmul(wq, self.features), 0, -2) / n[..., None]
+        if self.gram is not None:
+            quad = (np.matmul(wq, self.gram) * wq).sum(axis=-1)  # (Q, b): wᵀ G w
+            means = np.concatenate([means, (np.moveaxis(quad, 0, -1) / n**2)[..., None]], -1)
         if weights is None:
-            means = means[..., 0, :, :]
-        return self.finish(means.astype(np.float64) / total, self.context)
+            means = means[0]
+        return self.finish(means.astype(np.float64, copy=False), self.context)
 
 
 def _tests_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
-    t_max = ctx["test_mask"].shape[1]
-    d = tests_from_mean(means[..., :t_max], ctx["test_mask"], ctx["n_tests"])
-    return {
-        "bias2": d.bias2,
-        "variance": d.variance,
-        "error": d.error,
-        "accuracy": means[..., t_max],
-    }
+    # means: [mean_j ȳ_j, resolved rate, mean_j ȳ_j²] per question (the last via the Gram form).
+    pass_rate, resolved, sq = means[..., 0], means[..., 1], means[..., 2]
+    error = 1.0 - pass_rate
+    variance = pass_rate - sq  # mean_j ȳ_j (1 − ȳ_j)
+    return {"bias2": error - variance, "variance": variance, "error": error, "accuracy": resolved}
 
 
 def make_tests_model(tests: RaggedTests | list[object]) -> FeatureModel:
-    """Features for binary test vectors: the padded outcomes plus a resolved flag per unroll."""
+    """Features for binary test vectors: pass fraction and resolved flag per unroll, and G.
+
+    With unroll weights w, mean_j ȳ_j² = wᵀ G w / (Σw)² where G = Y Yᵀ / T (R × R), so a
+    resample costs O(R²) per question whatever the number of tests.
+    """
     rt = as_ragged(tests)
-    rows = rt.rows()
-    resolved = (rows.sum(axis=-1, dtype=np.int64) == rt.n_tests[:, None]) & rt.run_mask()
-    feats = np.concatenate([rows, resolved[..., None].astype(np.uint8)], axis=-1)
+    q, r_max = rt.n_instances, int(rt.n_runs.max())
+    feats = np.zeros((q, r_max, 2))
+    gram = np.zeros((q, r_max, r_max))
+    for idx, block in rt.blocks():
+        r, t = block.shape[1], block.shape[2]
+        y = block.astype(np.float64)
+        passed = y.sum(axis=2)
+        feats[idx, :r, 0] = passed / t
+        feats[idx, :r, 1] = passed == t
+        gram[idx, :r, :r] = np.matmul(y, np.swapaxes(y, 1, 2)) / t
     return FeatureModel(
-        features=feats.astype(np.float32),  # exact for counts below 2**24
+        features=feats,
         mask=rt.run_mask(),
-        context={"test_mask": rt.test_mask(), "n_tests": rt.n_tests.astype(np.float64)},
+        context={},
         finish=_tests_finish,
         meta={"kind": "tests"},
+        gram=gram,
     )
 
 

@@ -46,17 +46,18 @@ def _unroll_weights(rng: np.random.Generator, mask: np.ndarray, n_draws: int) ->
     """(b, Q, R) multiplicities of unrolls resampled with replacement within each question."""
     n_q, r_max = mask.shape
     n = mask.sum(axis=1)
-    pick = (rng.random((n_draws, n_q, r_max)) * n[:, None]).astype(np.int64)
+    high = int(n[0]) if np.all(n == n[0]) else n[:, None]
+    pick = rng.integers(0, high, size=(n_draws, n_q, r_max))
     first_n = np.arange(r_max) < n[:, None]
     if not np.array_equal(mask, first_n):  # map draw k to the k-th valid unroll
         valid_first = np.argsort(~mask, axis=1, kind="stable")
-        pick = np.take_along_axis(valid_first[None], np.minimum(pick, r_max - 1), axis=2)
-    base = (np.arange(n_draws)[:, None, None] * n_q + np.arange(n_q)[None, :, None]) * r_max
-    idx = base + pick
+        pick = np.take_along_axis(valid_first[None], pick, axis=2)
+    pick += (np.arange(n_draws)[:, None, None] * n_q + np.arange(n_q)[None, :, None]) * r_max
     if not first_n.all():  # each question draws only as many unrolls as it has
-        idx = idx[np.broadcast_to(first_n, idx.shape)]
-    counts = np.bincount(idx.ravel(), minlength=n_draws * n_q * r_max)
-    return counts.reshape(n_draws, n_q, r_max).astype(np.float64)
+        pick = pick[np.broadcast_to(first_n, pick.shape)]
+    counts = np.zeros(n_draws * n_q * r_max)
+    np.add.at(counts, pick.ravel(), 1.0)
+    return counts.reshape(n_draws, n_q, r_max)
 
 
 def _totals(
