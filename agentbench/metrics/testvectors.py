@@ -120,10 +120,6 @@ class RaggedTests:
             out[idx, : block.shape[1], : block.shape[2]] = block
         return out
 
-    def test_mask(self) -> np.ndarray:
-        """(Q, max T) True where test j exists for instance i."""
-        return np.arange(int(self.n_tests.max())) < self.n_tests[:, None]
-
     def run_mask(self) -> np.ndarray:
         """(Q, max R) True where unroll r exists for instance i."""
         return np.arange(int(self.n_runs.max())) < self.n_runs[:, None]
@@ -137,18 +133,6 @@ class RaggedTests:
         ]
         flat = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
         return RaggedTests.from_flat(flat, self.n_runs[idx], self.n_tests[idx])
-
-
-def tests_from_mean(
-    mean_pass: np.ndarray, test_mask: np.ndarray, n_tests: np.ndarray
-) -> Decomposition:
-    """Decomposition from ȳ (..., Q, max T), the per-test pass rate; padded cells ignored."""
-    y = np.where(test_mask, mean_pass, 1.0)  # a padded test "always passes": adds 0 below
-    miss = 1.0 - y
-    error = miss.sum(axis=-1) / n_tests
-    bias2 = np.einsum("...j,...j->...", miss, miss) / n_tests
-    variance = np.einsum("...j,...j->...", y, miss) / n_tests
-    return Decomposition(bias2=bias2, variance=variance, error=error)
 
 
 def as_ragged(tests: RaggedTests | Sequence[object]) -> RaggedTests:

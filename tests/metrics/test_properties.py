@@ -13,6 +13,7 @@ from agentbench.metrics import (
     decompose_tests,
     ensemble_curve,
     incoherence,
+    resolved_rate,
 )
 
 SETTINGS = settings(max_examples=40, deadline=None)
@@ -79,6 +80,13 @@ def test_tests_match_loop_and_bounds(arrays: list[np.ndarray]) -> None:
         RaggedTests.from_flat(flat, [a.shape[0] for a in arrays], [a.shape[1] for a in arrays])
     )
     np.testing.assert_array_equal(from_flat.error, d.error)
+    rows = RaggedTests.from_arrays(arrays).rows()  # zero-padded (Q, max R, max T)
+    for i, a in enumerate(arrays):
+        np.testing.assert_array_equal(rows[i, : a.shape[0], : a.shape[1]], a)
+        assert rows[i].sum() == a.sum()
+    np.testing.assert_allclose(
+        resolved_rate(arrays), [a.min(axis=1).mean() for a in arrays], rtol=1e-12
+    )
 
 
 @SETTINGS
