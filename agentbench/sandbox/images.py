@@ -340,7 +340,7 @@ def build_layer(
     with file_lock(tag):
         if image_exists(client, tag):
             return tag
-        head = f"FROM {parent}\n"
+        head = f"FROM {parent_id}\n"  # exactly the image the hash covers, even if retagged
         if ca is not None:
             # Trust the CA bundle for every later step (pip behind a TLS-re-signing proxy).
             head += f"COPY {_CA_NAME} {CA_PATH}\n"
