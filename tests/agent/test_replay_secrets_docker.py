@@ -35,11 +35,16 @@ SUBMIT = Reply(text="done", tool_calls=[call("submit", 99)])
 
 
 def test_planted_key_reaches_no_sandbox_trajectory_or_log(
-    sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    sandbox: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", PLANTED)
     monkeypatch.setenv("AGENTBENCH_TEST_SECRET_TOKEN", PLANTED)
     configure("DEBUG")  # log everything the loop and the model client say
+    caplog.set_level(logging.DEBUG)  # ... and every stdlib logger (httpx, openai SDK)
     try:
         replies = [bash(1, "env; cat /proc/1/environ | tr '\\0' '\\n'"), bash(2, "set"), SUBMIT]
         with ScriptedServer.from_replies(replies) as srv:
@@ -67,6 +72,8 @@ def test_planted_key_reaches_no_sandbox_trajectory_or_log(
     logs = capfd.readouterr()
     assert "agent_end" in logs.err  # logging was on
     assert PLANTED not in logs.out and PLANTED not in logs.err
+    assert caplog.records  # the SDK's debug logging was captured
+    assert PLANTED not in caplog.text
 
 
 def test_redaction_if_a_secret_does_leak(
