@@ -1,8 +1,9 @@
 """Per-unroll sufficient statistics for each outcome kind, so that one bootstrap serves all.
 
 Each kind reduces to: a feature tensor F (questions, unrolls, K) whose (weighted) mean
-over unrolls determines the per-question bias², variance and error through `finish`.
-Resampling unrolls then only re-weights F, which vectorises over bootstrap draws.
+over unrolls, plus optionally one quadratic form wᵀGw in the unroll weights, determines
+the per-question bias², variance and error through `finish`. Resampling unrolls then
+only re-weights F (and G), which vectorises over bootstrap draws.
 """
 
 from __future__ import annotations
