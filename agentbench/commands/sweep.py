@@ -94,10 +94,15 @@ def _interrupted(run_dir: Path) -> None:
     err.print(
         f"interrupted: every finished sample is saved in {run_dir}; run the same command to resume"
     )
+    from agentbench.sweep.runner import remove_own_sandboxes
+
+    # sample threads may be blocked in a model call or a container: their samples stay
+    # RUNNING and are re-run on resume; remove their containers now rather than wait for them
+    n = remove_own_sandboxes()
+    if n:
+        err.print(f"removed {n} sandbox container(s) of the interrupted samples")
     sys.stdout.flush()
     sys.stderr.flush()
-    # sample threads may be blocked in a model call or a container; their samples stay
-    # RUNNING and are re-run on resume, their containers are removed by the reaper
     os._exit(130)
 
 

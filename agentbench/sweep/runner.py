@@ -74,6 +74,27 @@ def reap_orphans() -> None:
         log.warning("reaper_failed", error=repr(exc))
 
 
+def remove_own_sandboxes() -> int:
+    """Remove the containers this process owns (Ctrl-C: their sample threads are abandoned)."""
+    try:
+        from agentbench.sandbox import ownership
+        from agentbench.sandbox.client import docker_client
+        from agentbench.sandbox.reaper import list_containers, remove_container
+    except ModuleNotFoundError:
+        return 0
+    try:
+        client = docker_client(timeout=30)
+        mine = str(os.getpid())
+        n = 0
+        for info in list_containers(client):
+            if (info.get("Labels") or {}).get(ownership.PID) == mine:
+                n += int(remove_container(client, info["Id"]))
+        return n
+    except Exception as exc:  # no engine, or it went away: the reaper of the next run cleans up
+        log.warning("own_sandbox_cleanup_failed", error=repr(exc))
+        return 0
+
+
 def _effective_systems(spec: SweepSpec) -> list[SystemConfig]:
     """Apply the spec's model-call gate (it is not part of the config hash)."""
     n = spec.concurrency.model_calls

@@ -1,4 +1,4 @@
-"""kill -9 an `agentbench run` of the real SWE-bench task (tiny suite, scripted model, real
+"""kill -9 (or Ctrl-C) an `agentbench run` of the real SWE-bench task (tiny suite, scripted model, real
 Docker), resume it: each sample exactly once, and no container of either process remains."""
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ def _containers_of(pids: set[int]) -> list[str]:
     ]
 
 
-def test_sigkill_resume_swebench(tmp_path: Path, docker_client: Any, base_image: str) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_interrupt_resume_swebench(
+    tmp_path: Path, docker_client: Any, base_image: str, sig: signal.Signals
+) -> None:
     scripted = pytest.importorskip("agentbench.models.scripted")
     from agentbench.records import ToolCall
 
@@ -77,9 +80,12 @@ def test_sigkill_resume_swebench(tmp_path: Path, docker_client: Any, base_image:
         spec_path.write_text(yaml.safe_dump(doc))
         proc = _start(spec_path)
         _wait_for(run, 2, proc, timeout=300)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
+        proc.send_signal(sig)
+        proc.wait(60)
         orphans = _containers_of({proc.pid})  # sandboxes in flight at the kill, if any
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130
+            assert orphans == []  # Ctrl-C removes its own sandboxes before it exits
         with RunStore.open(run) as store:
             done_before = {k: store.get(k) for k in store.done_keys()}
         assert 2 <= len(done_before) < 6
