@@ -660,10 +660,13 @@ class RunStore:
         return pa.table({c: pa.array(data[c], type=types[c]) for c in cols})
 
     def to_frame(self, **filters: Any) -> pd.DataFrame:
-        """Samples as a pandas DataFrame (nullable dtypes keep unknown cost as NA, not 0)."""
+        """Samples as a pandas DataFrame: unknown cost is NaN (never 0), `resolved` is a nullable
+        boolean, integer columns are nullable Int64."""
         import pandas as pd
+        import pyarrow as pa
 
-        return self.to_arrow(**filters).to_pandas(types_mapper=pd.ArrowDtype)
+        mapping = {pa.bool_(): pd.BooleanDtype(), pa.int64(): pd.Int64Dtype()}
+        return self.to_arrow(**filters).to_pandas(types_mapper=mapping.get)
 
     def systems_arrow(self) -> pa.Table:
         """The systems table: hash, name, config JSON."""

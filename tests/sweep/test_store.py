@@ -194,6 +194,8 @@ def test_arrow_frame_and_tests_tables(tmp_path: Path) -> None:
         assert table.num_rows == 2
         df = store.to_frame()
         assert df["cost_usd"].isna().sum() == 1  # unknown stays unknown
+        assert df["resolved"].tolist() == [False, True] or df["resolved"].tolist() == [True, False]
+        assert str(df["seed"].dtype) == "Int64" and str(df["resolved"].dtype) == "boolean"
         tests = store.tests_arrow()
         assert tests.num_rows == 6
         assert sum(tests.column("passed").to_pylist()) == 5
