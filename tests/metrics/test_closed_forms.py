@@ -122,3 +122,17 @@ def test_pass_at_k_and_pass_hat_k() -> None:
             assert pass_at_k(n, c, k) == pytest.approx(want_at, abs=1e-12)
             assert pass_hat_k(n, c, k) == pytest.approx(want_hat, abs=1e-12)
     np.testing.assert_allclose(pass_at_k([10, 10], [0, 10], 3), [0.0, 1.0])
+
+
+def test_brier_variance_stays_accurate_for_near_identical_unrolls() -> None:
+    # Unrolls differ by ~1e-9: a one-pass second-moment formula would lose every digit.
+    rng = np.random.default_rng(0)
+    base = np.array([0.7, 0.2, 0.1])
+    noise = rng.normal(scale=1e-9, size=(2, 50, 3))
+    noise -= noise.mean(axis=-1, keepdims=True)  # keep each row summing to 1
+    probs = base + noise
+    d = decompose_brier(probs, [0, 1])
+    for q in range(2):
+        dev = probs[q] - probs[q].mean(axis=0)
+        want = float((dev**2).sum(axis=1).mean())  # ~1e-18
+        assert d.variance[q] == pytest.approx(want, rel=1e-6)
