@@ -46,6 +46,7 @@ class TrainConfig(Record):
     beta1: float = Field(0.9, ge=0.0, lt=1.0)
     beta2: float = Field(0.95, ge=0.0, lt=1.0)
     grad_clip: float = Field(1.0, gt=0.0)
+    bf16: bool = True  # bf16 autocast on CUDA
     log_every: int = Field(500, ge=1)  # also the checkpoint interval
 
 

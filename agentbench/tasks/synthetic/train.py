@@ -31,6 +31,7 @@ class TrainHParams:
     beta1: float = 0.9
     beta2: float = 0.95
     grad_clip: float = 1.0
+    bf16: bool = True  # autocast to bf16 on CUDA (ignored on CPU)
     seed: int = 0
 
 
@@ -48,11 +49,10 @@ def update_slice(d: int) -> slice:
     return slice(1 + d * tok.NUM_LEN, 1 + 2 * d * tok.NUM_LEN)
 
 
-def autocast(device: torch.device) -> Any:
-    """bf16 autocast on CUDA, a no-op elsewhere."""
-    return torch.autocast(
-        device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
-    )
+def autocast(device: torch.device, enabled: bool = True) -> Any:
+    """bf16 autocast on CUDA (when enabled), a no-op elsewhere."""
+    on = enabled and device.type == "cuda"
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
 
 
 def update_loss(model: DecoderLM, seqs: torch.Tensor, d: int) -> torch.Tensor:
@@ -123,7 +123,7 @@ class Trainer:
             self.train_x.shape[0], (self.hp.batch_size,), generator=self.gen, device=self.device
         )
         seqs = make_sequences(self.problem, self.train_x[idx])
-        with autocast(self.device):
+        with autocast(self.device, self.hp.bf16):
             loss = update_loss(self.model, seqs, self.problem.d)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
