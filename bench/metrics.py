@@ -121,13 +121,15 @@ def main() -> None:
         f"(a) categorical: {q:,} questions x {r} unrolls x {c} options; "
         f"median of {args.repeats} (ours) / {args.loop_repeats} (loop) runs"
     )
-    for name, ours_fn, loop_fn in (
-        ("KL (validated input)", decompose_kl, kl_loop),
-        ("Brier (validated input)", decompose_brier, brier_loop),
+    letters = np.eye(c)[probs.argmax(axis=-1)]  # one-hot letter answers
+    for name, ours_fn, loop_fn, x in (
+        ("KL (validated input)", decompose_kl, kl_loop, probs),
+        ("Brier (validated input)", decompose_brier, brier_loop, probs),
+        ("KL, one-hot letter answers", decompose_kl, kl_loop, letters),
     ):
         t_ours, d, t_loop, ref = timed_pair(
-            lambda f=ours_fn: f(probs, target),
-            lambda f=loop_fn: f(probs, target),
+            lambda f=ours_fn, x=x: f(x, target),
+            lambda f=loop_fn, x=x: f(x, target),
             args.repeats,
             args.loop_repeats,
         )
