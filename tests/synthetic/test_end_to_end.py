@@ -117,3 +117,9 @@ def test_run_folder_of_another_config_is_refused(tiny_run: Path, tmp_path: Path)
     other.write_text(text.replace("seed: 0", "seed: 1"))
     res = _cli("train", "-c", str(other), "--out", str(tiny_run))
     assert res.returncode == 2 and "different problem/data/train config" in res.stderr
+
+
+@pytest.mark.parametrize("name", ["tiny", "cpu", "paper"])
+def test_packaged_configs_load(name: str) -> None:
+    cfg = load_config(name)
+    assert cfg.name == name and cfg.problem.condition == 50 and cfg.problem.eta == 0.005
