@@ -1,0 +1,372 @@
+"""The run report: per system resolved rate, bias², variance and incoherence with intervals,
+incoherence by length group, the short/long halves, missing samples and warnings.
+
+`build_report(run_dir)` computes it (a pydantic `Report`); `write_report(run_dir)` also
+writes the PNG plots, report.json and one self-contained HTML file, and returns its path.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from agentbench.analysis.arrange import Arranged, arrange
+from agentbench.analysis.load import TESTS, VECTOR, RunData, load_run
+from agentbench.errors import ConfigError
+from agentbench.logging import get_logger
+from agentbench.metrics import (
+    MIN_UNROLLS,
+    FeatureModel,
+    LengthGrouping,
+    MetricsInputError,
+    bootstrap,
+    group_by_length,
+    median_split,
+)
+from agentbench.records import Record
+
+log = get_logger(__name__)
+
+STAT_NAMES = ("bias2", "variance", "error", "incoherence", "accuracy")
+MAX_LISTED_MISSING = 500  # the report lists this many missing samples; counts cover all
+
+
+class Estimate(Record):
+    """A point estimate and its bootstrap interval (NaN when undefined)."""
+
+    estimate: float
+    low: float
+    high: float
+
+    def covers(self, value: float) -> bool:
+        """True when `value` lies in [low, high]."""
+        return bool(self.low <= value <= self.high)
+
+
+class Cell(Record):
+    """The decomposition of one set of questions and unrolls (means per question)."""
+
+    n_questions: int
+    n_unrolls: int
+    min_unrolls: int
+    mean_length: float
+    bias2: Estimate
+    variance: Estimate
+    error: Estimate
+    incoherence: Estimate
+    accuracy: Estimate  # resolved rate (tests) or accuracy (multiple choice)
+
+
+class LengthGroup(Record):
+    """One of k equal-size groups of questions by mean length (0 = shortest)."""
+
+    group: int
+    min_length: float  # smallest and largest mean length of a question in the group
+    max_length: float
+    cell: Cell
+
+
+class SystemReport(Record):
+    """Everything the report says about one system on one outcome kind."""
+
+    system: str
+    system_hash: str
+    kind: Literal["tests", "choice"]
+    n_samples: int
+    n_done: int
+    n_missing: int
+    n_pending: int  # pending or running: the run is not finished
+    overall: Cell
+    groups: list[LengthGroup] = Field(default_factory=list)
+    short_half: Cell | None = None
+    long_half: Cell | None = None
+    n_instances_few_seeds: int = 0  # instances with fewer than 30 finished unrolls
+    dropped: dict[str, str] = Field(default_factory=dict)  # instance -> why it was left out
+
+
+class MissingSample(Record):
+    """A sample with no outcome (infrastructure failure) and its reason."""
+
+    system: str
+    task: str
+    instance_id: str
+    seed: int
+    attempts: int
+    reason: str
+
+
+class Report(Record):
+    """The whole report of one run folder."""
+
+    run_dir: str
+    generated_at: float
+    n_samples: int
+    confidence: float
+    n_boot: int
+    n_groups: int
+    reference_system: str | None = None
+    systems: list[SystemReport] = Field(default_factory=list)
+    missing: list[MissingSample] = Field(default_factory=list)  # at most MAX_LISTED_MISSING
+    n_missing: int = 0
+    missing_by_reason: dict[str, int] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+
+def _estimate(iv: object) -> Estimate:
+    return Estimate(estimate=iv.estimate, low=iv.low, high=iv.high)  # type: ignore[attr-defined]
+
+
+def _cell(
+    model: FeatureModel, lengths: np.ndarray, n_boot: int, confidence: float, seed: int
+) -> Cell:
+    """Bootstrap one question set (questions resampled, unrolls nested; METHODS.md §4)."""
+    res = bootstrap(model, n_boot=n_boot, confidence=confidence, seed=seed)
+    n_u = model.n_unrolls
+    valid = np.where(model.mask, lengths, np.nan)
+    stats = {k: _estimate(res.intervals[k]) for k in STAT_NAMES}
+    return Cell(
+        n_questions=model.n_questions,
+        n_unrolls=int(n_u.sum()),
+        min_unrolls=int(n_u.min()),
+        mean_length=float(np.nanmean(valid)) if np.isfinite(valid).any() else math.nan,
+        **stats,
+    )
+
+
+def _reason(error: str) -> str:
+    """The reason class of an infra failure: InfraError messages read 'reason: detail'."""
+    head = error.split(":", 1)[0].strip()
+    return head if head and len(head) <= 40 else "other"
+
+
+def _labels(data: RunData) -> dict[str, str]:
+    """System hash -> display name; a name shared by two configs gets its hash appended."""
+    names = {s.hash: s.name for s in data.systems}
+    seen = Counter(names.values())
+    out = {h: (n if seen[n] == 1 else f"{n}@{h[:7]}") for h, n in names.items()}
+    for h in data.status_counts:
+        out.setdefault(h, h[:12])  # samples of a system the store never registered
+    return out
+
+
+def _grouping(a: Arranged, k: int) -> LengthGrouping:
+    mean_len = np.nanmean(a.lengths, axis=1)
+    return group_by_length(a.question_ids, mean_len, min(k, len(a.question_ids)))
+
+
+def _groups_for(a: Arranged, k: int, ref: LengthGrouping | None) -> LengthGrouping:
+    """This system's grouping: its own, or the reference's (by question, else by edges)."""
+    if ref is None:
+        return _grouping(a, k)
+    mean_len = np.nanmean(a.lengths, axis=1)
+    mode = "questions" if all(q in ref.assignment for q in a.question_ids) else "edges"
+    return group_by_length(a.question_ids, mean_len, ref.k, reference=ref, mode=mode)
+
+
+def _halves(
+    a: Arranged, n_boot: int, confidence: float, seed: int
+) -> tuple[Cell | None, Cell | None]:
+    """Short and long halves of every question with >= 4 unrolls (per-question median split)."""
+    split = median_split(np.nan_to_num(a.lengths), a.model.mask)
+    ok = np.flatnonzero(a.model.n_unrolls >= 4)
+    if ok.size == 0:
+        return None, None
+    out = []
+    for h in (0, 1):
+        m = a.model.with_mask(split == h).subset(ok)
+        out.append(_cell(m, a.lengths[ok], n_boot, confidence, seed))
+    return out[0], out[1]
+
+
+def build_report(
+    run_dir: str | Path,
+    *,
+    groups: int = 5,
+    reference_system: str | None = None,
+    n_boot: int = 1000,
+    confidence: float = 0.9,
+    seed: int = 0,
+) -> Report:
+    """Compute the report of a run folder (no files written)."""
+    if groups < 1:
+        raise ConfigError(f"groups={groups} must be at least 1", field="groups")
+    data = load_run(run_dir)
+    labels = _labels(data)
+    if reference_system is not None and reference_system not in labels.values():
+        hashes = [h for h in labels if h.startswith(reference_system)]
+        if len(hashes) != 1:
+            raise ConfigError(
+                f"reference system {reference_system!r} is not in this run",
+                path=str(run_dir),
+                field="reference_system",
+                fix=f"pick one of {', '.join(sorted(labels.values()))}",
+            )
+        reference_system = labels[hashes[0]]
+    notes: list[str] = []
+    systems: list[SystemReport] = []
+    t0 = time.perf_counter()
+    for kind, samples in data.by_kind.items():
+        if kind == VECTOR:
+            notes.append(
+                f"{len(samples.seed)} samples with continuous (vector) outcomes are not "
+                "decomposed here: they carry no target in the store"
+            )
+            continue
+        arranged: dict[str, Arranged] = {}
+        for h in sorted(set(samples.system_hash.tolist()), key=lambda x: labels.get(x, x)):
+            rows = np.flatnonzero(samples.system_hash == h)
+            a = arrange(samples, rows)
+            if a is None:
+                notes.append(
+                    f"system {labels.get(h, h)}: no instance has 2 or more finished {kind} "
+                    "unrolls; nothing to decompose"
+                )
+                continue
+            arranged[h] = a
+        ref = None
+        if reference_system is not None:
+            rh = [h for h in arranged if labels[h] == reference_system]
+            if rh:
+                ref = _grouping(arranged[rh[0]], groups)
+        for h, a in arranged.items():
+            systems.append(
+                _system_report(
+                    data, labels[h], h, kind, a, groups, ref, n_boot, confidence, seed, notes
+                )
+            )
+    log.debug("report built", run=str(run_dir), systems=len(systems), s=time.perf_counter() - t0)
+    if not data.by_kind and data.n_samples == 0:
+        notes.append("the run store holds no samples yet")
+    by_reason = Counter(_reason(m.error) for m in data.missing)
+    missing = [
+        MissingSample(
+            system=labels.get(m.system_hash, m.system_hash),
+            task=m.task,
+            instance_id=m.instance_id,
+            seed=m.seed,
+            attempts=m.attempts,
+            reason=m.error,
+        )
+        for m in sorted(data.missing, key=lambda m: (m.system_hash, m.instance_id, m.seed))
+    ]
+    if missing:
+        notes.append(
+            f"{len(missing)} samples are MISSING (infrastructure failures, excluded from "
+            "every statistic): " + ", ".join(f"{r} {n}" for r, n in by_reason.most_common())
+        )
+    return Report(
+        run_dir=str(Path(run_dir)),
+        generated_at=time.time(),
+        n_samples=data.n_samples,
+        confidence=confidence,
+        n_boot=n_boot,
+        n_groups=groups,
+        reference_system=reference_system,
+        systems=systems,
+        missing=missing[:MAX_LISTED_MISSING],
+        n_missing=len(missing),
+        missing_by_reason=dict(by_reason.most_common()),
+        warnings=notes,
+    )
+
+
+def _system_report(
+    data: RunData,
+    label: str,
+    h: str,
+    kind: str,
+    a: Arranged,
+    k: int,
+    ref: LengthGrouping | None,
+    n_boot: int,
+    confidence: float,
+    seed: int,
+    notes: list[str],
+) -> SystemReport:
+    counts = data.status_counts.get(h, {})
+    with warnings.catch_warnings():
+        # the report states these conditions itself, once per system, below
+        warnings.simplefilter("ignore")
+        overall = _cell(a.model, a.lengths, n_boot, confidence, seed)
+        groups: list[LengthGroup] = []
+        try:
+            g = _groups_for(a, k, ref)
+        except MetricsInputError as exc:
+            notes.append(f"system {label}: no length groups ({exc})")
+            g = None
+        if g is not None:
+            labels = g.groups_of(a.question_ids)
+            mean_len = np.nanmean(a.lengths, axis=1)
+            for gi in range(g.k):
+                idx = np.flatnonzero(labels == gi)
+                if idx.size == 0:
+                    continue
+                cell = _cell(a.model.subset(idx), a.lengths[idx], n_boot, confidence, seed)
+                groups.append(
+                    LengthGroup(
+                        group=gi,
+                        min_length=float(mean_len[idx].min()),
+                        max_length=float(mean_len[idx].max()),
+                        cell=cell,
+                    )
+                )
+        short, long_ = _halves(a, n_boot, confidence, seed)
+    few = int((a.model.n_unrolls < MIN_UNROLLS).sum())
+    if few:
+        notes.append(
+            f"system {label}: {few} of {a.model.n_questions} instances have fewer than "
+            f"{MIN_UNROLLS} finished unrolls (min {int(a.model.n_unrolls.min())}); estimates "
+            "are unsettled below that (METHODS.md §4)"
+        )
+    if a.dropped:
+        notes.append(f"system {label}: {len(a.dropped)} instances left out (see the system table)")
+    if not math.isfinite(overall.incoherence.estimate):
+        notes.append(f"system {label}: no errors at all, so incoherence is undefined (NaN)")
+    pending = counts.get("pending", 0) + counts.get("running", 0)
+    if pending:
+        notes.append(f"system {label}: {pending} samples are still pending or running")
+    return SystemReport(
+        system=label,
+        system_hash=h,
+        kind="tests" if kind == TESTS else "choice",
+        n_samples=sum(counts.values()),
+        n_done=counts.get("done", 0),
+        n_missing=counts.get("missing", 0),
+        n_pending=pending,
+        overall=overall,
+        groups=groups,
+        short_half=short,
+        long_half=long_,
+        n_instances_few_seeds=few,
+        dropped=a.dropped,
+    )
+
+
+def write_report(
+    run_dir: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    report: Report | None = None,
+    **options: object,
+) -> Path:
+    """Build the report (unless given), write plots, report.json and report.html; return the HTML path."""
+    from agentbench.analysis.html import render_html
+    from agentbench.analysis.plots import report_plots
+    from agentbench.analysis.write import write_files
+
+    rep = report if report is not None else build_report(run_dir, **options)  # type: ignore[arg-type]
+    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "report"
+    pngs = report_plots(rep)
+    html = render_html(rep, pngs)
+    files = {f"{name}.png": data for name, data in pngs.items()}
+    files["report.json"] = rep.model_dump_json(indent=2).encode()
+    files["report.html"] = html.encode()
+    write_files(out, files)
+    return out / "report.html"

@@ -1,0 +1,95 @@
+"""`agentbench report RUN`, `agentbench compare RUN [RUN ...]`, `agentbench import ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from agentbench.analysis.report import Estimate, Report
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def _est(e: Estimate) -> str:
+    from agentbench.analysis.html import est
+
+    return est(e)
+
+
+def _print_report(rep: Report) -> None:
+    table = Table(title=f"{rep.run_dir}: {rep.n_samples} samples ({rep.confidence:.0%} CI)")
+    for col in ("system", "kind", "inst.", "done", "missing", "min seeds", "resolved / acc."):
+        table.add_column(col, justify="left" if col == "system" else "right")
+    for col in ("bias²", "variance", "incoherence"):
+        table.add_column(col, justify="right")
+    for s in rep.systems:
+        c = s.overall
+        table.add_row(
+            s.system, s.kind, str(c.n_questions), str(s.n_done), str(s.n_missing),
+            str(c.min_unrolls), _est(c.accuracy), _est(c.bias2), _est(c.variance),
+            _est(c.incoherence),
+        )  # fmt: skip
+    out.print(table)
+    groups = Table(title=f"incoherence by length group (k={rep.n_groups}, mean actions)")
+    for col in ("system", "group", "inst.", "mean length", "resolved / acc.", "incoherence"):
+        groups.add_column(col, justify="left" if col == "system" else "right")
+    for s in rep.systems:
+        for g in s.groups:
+            groups.add_row(
+                s.system, str(g.group), str(g.cell.n_questions), f"{g.cell.mean_length:.1f}",
+                _est(g.cell.accuracy), _est(g.cell.incoherence),
+            )  # fmt: skip
+        for name, c in (("short half", s.short_half), ("long half", s.long_half)):
+            if c is not None:
+                groups.add_row(
+                    s.system, name, str(c.n_questions), f"{c.mean_length:.1f}",
+                    _est(c.accuracy), _est(c.incoherence),
+                )  # fmt: skip
+    out.print(groups)
+    for w in rep.warnings:
+        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder (holds store.sqlite).")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default RUN/report).")
+    ] = None,
+    groups: Annotated[int, typer.Option(help="Equal-size length groups of instances.")] = 5,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="Reuse this system's length grouping for every system."),
+    ] = None,
+    boot: Annotated[int, typer.Option(help="Bootstrap draws.")] = 1000,
+    confidence: Annotated[float, typer.Option(help="Interval confidence level.")] = 0.9,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    html: Annotated[bool, typer.Option(help="Write plots and the HTML file.")] = True,
+) -> None:
+    """Per system: resolved rate, bias², variance, incoherence with intervals; HTML + PNG."""
+    from agentbench.analysis.report import build_report, write_report
+    from agentbench.errors import ConfigError
+    from agentbench.metrics import MetricsInputError
+
+    try:
+        rep = build_report(
+            run_dir,
+            groups=groups,
+            reference_system=reference,
+            n_boot=boot,
+            confidence=confidence,
+            seed=seed,
+        )
+    except MetricsInputError as exc:
+        raise ConfigError(str(exc), path=str(run_dir)) from None
+    _print_report(rep)
+    if html:
+        path = write_report(run_dir, out_dir, report=rep)
+        out.print(f"[bold green]report:[/] {path}", highlight=False)
