@@ -44,6 +44,8 @@ class LiteLLMModel(ClientModel[ModuleType]):
             "timeout": self.cfg.timeout_s,
             "max_retries": 0,
             "num_retries": 0,
+            # a seed (or top_k) is sent only where the provider takes one
+            "drop_params": True,
         }
         if self.base_url:
             kw["api_base"] = self.base_url

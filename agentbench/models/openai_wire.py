@@ -161,6 +161,9 @@ class StreamAccumulator:
         """The accumulated response; a stream that never said how it ended is malformed."""
         if self.finish is None:
             raise MalformedResponse("stream ended without a finish_reason")
+        if self.usage is None and not (self.text or self.reasoning or self.calls):
+            # litellm turns an unreadable stream into an empty "stop": nothing came, say so
+            raise MalformedResponse("stream carried no content and no usage")
         calls = [
             ToolCall(
                 id=s["id"] or f"call_{i}",

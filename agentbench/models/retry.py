@@ -56,16 +56,15 @@ def _mro_names(exc: BaseException) -> set[str]:
 
 def _headers(exc: BaseException) -> dict[str, str] | None:
     """Response headers of an SDK error, lower-cased (duck-typed: SDKs vendor their httpx)."""
-    resp = getattr(exc, "response", None)
-    raw = getattr(resp, "headers", None)
-    if raw is None:
-        raw = getattr(exc, "headers", None) or getattr(exc, "litellm_response_headers", None)
-    if not raw:
-        return None
-    try:
-        return {str(k).lower(): str(v) for k, v in raw.items()}
-    except AttributeError:
-        return None
+    sources = (
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "headers", None),
+        getattr(exc, "litellm_response_headers", None),  # litellm's mock response has none
+    )
+    for raw in sources:
+        if raw and hasattr(raw, "items"):
+            return {str(k).lower(): str(v) for k, v in raw.items()}
+    return None
 
 
 def retry_after_s(exc: BaseException) -> float | None:

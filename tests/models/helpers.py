@@ -17,7 +17,7 @@ KEY = "sk-test-planted-4f9c2a7e1b"
 
 def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
     """A ModelConfig pointed at `srv` for one of the three SDK clients (name: a priced default)."""
-    default = "claude-sonnet-4-20250514" if provider == "anthropic" else "gpt-4o-mini"
+    default = "claude-sonnet-4-20250514" if provider.endswith("anthropic") else "gpt-4o-mini"
     name = kw.pop("name", default)
     if provider == "openai":
         return ModelConfig(
@@ -39,6 +39,14 @@ def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
             api_key_env=KEY_ENV,
             **kw,
         )
+    if provider == "litellm-anthropic":  # litellm speaking the Anthropic wire
+        return ModelConfig(
+            provider="litellm",
+            name="anthropic/" + name,
+            base_url=srv.base_url,
+            api_key_env=KEY_ENV,
+            **kw,
+        )
     raise ValueError(provider)
 
 
@@ -54,4 +62,9 @@ def ask(text: str = "say hello", **kw: Any) -> ModelRequest:
     )
 
 
-PROVIDERS = ["openai", "anthropic", "litellm"]
+PROVIDERS = ["openai", "anthropic", "litellm", "litellm-anthropic"]
+
+
+def wire_of(provider: str) -> str:
+    """Which wire format a test provider speaks."""
+    return "anthropic" if provider.endswith("anthropic") else "openai"
