@@ -172,7 +172,7 @@ class ShellSession:
         self._dirty = True
         self._seq += 1
         seq = self._seq
-        self._send(command_line(command, seq, self._token))
+        self._send(command_line(command, seq))
         deadline = time.monotonic() + timeout if timeout is not None else None
         timed_out = False
         while True:

@@ -34,7 +34,10 @@ __ab_main() {
     exec 3> >(trap - PIPE TERM INT HUP QUIT TSTP TTIN TTOU
               bash --noprofile --norc --noediting -i 2>/dev/null
               printf '%s:D:%d:%d\n' "$T" $? "$BASHPID")
-    printf '%s\n' 'PS1= PS2= PS0=; unset HISTFILE PROMPT_COMMAND MAILCHECK; set +H +o history -m' \
+    # The sentinel is printed by PROMPT_COMMAND, which runs after every command line, also
+    # after one abandoned because a job died of SIGINT; readonly so a command cannot drop it.
+    printf '%s\n' 'PS1= PS2= PS0=; unset HISTFILE MAILCHECK; set +H +o history -m' \
+      "declare -r PROMPT_COMMAND='__ab_s=\$?; [[ -z \$__ab_seq ]] || printf \"%s%s:S:%d:%d\\\\n\" ${T:0:16} ${T:16} \$__ab_seq \$__ab_s; __ab_seq='" \
       'echo 1000 >/proc/self/oom_score_adj 2>/dev/null' \
       "cd ${WD@Q} 2>/dev/null" \
       "printf '%s:R:%d:%d\n' ${T@Q} \$\$ \$PPID" >&3
@@ -114,13 +117,9 @@ def ansi_c_quote_bytes(data: bytes) -> str:
     return "$'" + "".join([_ESCAPE[b] for b in data.replace(b"\0", b"")]) + "'"
 
 
-def command_line(command: str, seq: int, token: str) -> bytes:
-    """The framed line that runs `command` in the worker and then prints its sentinel."""
+def command_line(command: str, seq: int) -> bytes:
+    """The framed line that runs `command` in the worker as command number `seq`."""
     # No leading `{`: after an eval syntax error bash 5.2 misparses a next line that starts
-    # with a reserved word. The token is printed from two halves so that `set -x` traces of this line never
-    # contain it whole; stdin is /dev/null so a command cannot eat the control stream.
-    half = len(token) // 2
-    return (
-        f"Ceval {ansi_c_quote(command)} </dev/null 2>&1; "
-        f"printf '%s%s:S:{seq}:%d\\n' {token[:half]} {token[half:]} $?\n"
-    ).encode()
+    # with a reserved word. stdin is /dev/null so a command cannot eat the control stream.
+    # The worker's PROMPT_COMMAND prints the sentinel (the token never appears whole here).
+    return f"C__ab_seq={seq}; eval {ansi_c_quote(command)} </dev/null 2>&1\n".encode()

@@ -182,7 +182,7 @@ def test_an_interrupted_run_is_cleaned_up_before_the_next(sandbox: DockerSandbox
     shell = sandbox._shell
     shell._seq += 1
     shell._dirty = True
-    shell._send(command_line("echo stale-output; sleep 1000", shell._seq, shell._token))
+    shell._send(command_line("echo stale-output; sleep 1000", shell._seq))
     r = sandbox.exec("echo fresh", timeout=10)
     assert r.output == "fresh\n" and r.exit_code == 0
     assert sandbox.exec("ps -eo comm | grep -c '^sleep$'").output == "0\n"
@@ -227,3 +227,12 @@ def test_shell_killed_for_memory_is_restarted(base_image: str, docker_client, ru
         r = sb.exec("x=$(head -c 300M /dev/zero | tr '\\0' a); echo ${#x}", timeout=60)
         assert r.shell_restarted and r.exit_code == 137
         assert sb.exec("echo back").output == "back\n"
+
+
+def test_job_dying_of_sigint_ends_the_line_like_ctrl_c(sandbox: DockerSandbox) -> None:
+    r = sandbox.exec("echo before; sh -c 'kill -INT $$'; echo after", timeout=10)
+    assert r.exit_code == 130 and r.output == "before\n"
+    assert not r.timed_out and not r.shell_restarted
+    r = sandbox.exec("PROMPT_COMMAND=; echo $?", timeout=10)  # the sentinel cannot be removed
+    assert r.exit_code is not None and not r.timed_out
+    assert sandbox.exec("echo fine").output == "fine\n"
