@@ -245,3 +245,42 @@ def test_anthropic_wire_same_loop(sandbox: Any, tmp_path: Path) -> None:
     sent = [(m.role, m.content) for m in calls[-1].messages if m.role != "assistant"]
     mine = [(m.role, m.content) for m in traj.messages() if m.role != "assistant"]
     assert mine[: len(sent)] == sent
+
+
+def test_concurrent_unrolls_in_one_event_loop(make_sandbox: Any, tmp_path: Path) -> None:
+    # Sandbox commands run in threads, so unrolls sharing one event loop overlap.
+    import asyncio
+    import contextlib
+
+    from agentbench.agent.loop import arun_agent
+
+    cmd = "date +%s.%N; sleep 1; date +%s.%N"
+    with (
+        ScriptedServer(lambda c: SUBMIT if c.last("tool") else bash(1, cmd)) as srv,
+        contextlib.ExitStack() as stack,
+    ):
+        system = system_for(srv.base_url)
+        boxes = [stack.enter_context(make_sandbox()) for _ in range(3)]
+        models = [make_model(system.model) for _ in boxes]
+
+        async def all_runs() -> list[Any]:
+            return await asyncio.gather(*[
+                arun_agent(
+                    model=m, scaffold="bash-react", sandbox=sb, key=key_for(system, seed),
+                    system=system, task_vars=TASK_VARS, trajectory_path=tmp_path / f"c{seed}.jsonl",
+                )
+                for seed, (sb, m) in enumerate(zip(boxes, models, strict=True))
+            ])  # fmt: skip
+
+        results = asyncio.run(all_runs())
+    assert [r.exit_status for r in results] == [ExitStatus.SUBMITTED] * 3
+    spans = []
+    for seed in range(3):
+        t = read_trajectory(tmp_path / f"c{seed}.jsonl")
+        assert t.start.key.seed == seed
+        obs = next(e for e in t.events if isinstance(e, ObservationEvent))
+        assert obs.result is not None
+        start, end = (float(x) for x in obs.result.output.split())
+        spans.append((start, end))
+    # the commands ran at the same time: every one started before any one finished
+    assert max(s for s, _ in spans) < min(e for _, e in spans)
