@@ -22,8 +22,12 @@ def local(
     It needs no key and no network, but it is tiny (135M parameters): fine for plumbing and
     demos, it will rarely solve a real task.
     """
+    import signal
+
     from agentbench.models.local import LOCAL_MODEL_NAME, LocalServer
 
+    # SIGTERM must unwind through `with server:` so the model process is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = LocalServer(port, n_ctx=n_ctx)
     out.print(f"starting {LOCAL_MODEL_NAME} on 127.0.0.1:{port} ...")
     with server:

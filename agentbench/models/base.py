@@ -23,3 +23,11 @@ class Model(ABC):
         import asyncio
 
         return asyncio.run(self.acomplete(request, seed_index=seed_index))
+
+    async def aclose(self) -> None:
+        """Release what the running event loop holds for this model (connections)."""
+        return None  # nothing held by default
+
+    def close(self) -> None:
+        """Release everything (background loop, cache file); the model is unusable after."""
+        return None  # nothing held by default

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import openai
+import pytest
 from typer.testing import CliRunner
 
 from agentbench.models.local import free_port
@@ -70,3 +74,25 @@ def test_serve_local_help_says_it_is_tiny() -> None:
     assert result.exit_code == 0
     assert "rarely" in result.output and "135M" in result.output
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None, reason="the 'local' extra is not installed"
+)
+def test_serve_local_serves_and_sigterm_stops_the_model_process() -> None:
+    port = free_port()
+    proc = _agentbench("serve", "local", "--port", str(port), "--n-ctx", "512")
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert any(f"127.0.0.1:{port}/v1" in x for x in lines), lines
+        assert any("rarely solve" in x for x in lines)
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).json()
+        assert models["data"][0]["id"] == "smollm2-135m-instruct"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert proc.returncode == 0
+    with pytest.raises(httpx.ConnectError):  # the llama.cpp child went with it
+        httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
