@@ -99,13 +99,14 @@ def prune(
         False, "--all", help="Remove every agentbench container, owners alive or not."
     ),
     images: bool = typer.Option(False, help="Also remove dangling agentbench images."),
+    run: str | None = typer.Option(None, help="Only containers of this run id."),
 ) -> None:
     """Remove containers whose owner process is gone (or all of them with --all)."""
     from agentbench.sandbox.client import docker_client
     from agentbench.sandbox.reaper import reap
 
     client = docker_client()
-    removed = reap(client, everything=all_)
+    removed = reap(client, everything=all_, run_id=run)
     console.print(
         f"removed {len(removed)} container(s)" + (f": {' '.join(removed)}" if removed else "")
     )

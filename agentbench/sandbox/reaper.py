@@ -45,8 +45,13 @@ def remove_container(client: docker.DockerClient, cid: str) -> bool:
         raise
 
 
-def reap(client: docker.DockerClient | None = None, *, everything: bool = False) -> list[str]:
-    """Remove orphaned agentbench containers on this host (all of them if `everything`)."""
+def reap(
+    client: docker.DockerClient | None = None,
+    *,
+    everything: bool = False,
+    run_id: str | None = None,
+) -> list[str]:
+    """Remove orphaned agentbench containers on this host (all if `everything`; one run's if `run_id`)."""
     client = resolve(client)
     if not everything and ownership.process_start(os.getpid()) is None:
         log.warning("cannot judge container owners without /proc; nothing reaped")
@@ -54,6 +59,8 @@ def reap(client: docker.DockerClient | None = None, *, everything: bool = False)
     removed: list[str] = []
     for info in list_containers(client, this_host=not everything):
         labels = info.get("Labels") or {}
+        if run_id is not None and labels.get(ownership.RUN) != run_id:
+            continue
         if not everything and ownership.owner_alive(labels):
             continue
         if remove_container(client, info["Id"]):

@@ -122,6 +122,31 @@ def _exists(client, cid: str) -> bool:
     return any(c["Id"] == cid for c in client.api.containers(all=True))
 
 
+def test_cli_prune_removes_orphans_and_with_all_a_live_run(
+    base_image: str, docker_client, run_id: str
+) -> None:
+    live = DockerSandbox(base_image, run_id=run_id, client=docker_client)  # start-up reap first
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    labels = ownership.owner_labels(run_id) | {ownership.PID: str(dead.pid)}
+    orphan = docker_client.api.create_container(base_image, command=["true"], labels=labels)["Id"]
+    cli = [sys.executable, "-m", "agentbench.cli", "sandbox", "prune"]
+    try:
+        out = subprocess.run([*cli, "--images"], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert orphan[:12] in out.stdout and live.id[:12] not in out.stdout
+        assert _run_containers(docker_client, run_id) == [live.id]
+        out = subprocess.run(
+            [*cli, "--all", "--run", run_id], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0 and live.id[:12] in out.stdout
+        assert _wait_gone(docker_client, run_id, 5) == []
+    finally:
+        live.close()
+        if _exists(docker_client, orphan):
+            docker_client.api.remove_container(orphan, force=True)
+
+
 def test_sigterm_closes_sandboxes_then_terminates(
     base_image: str, docker_client, run_id: str
 ) -> None:
