@@ -73,6 +73,12 @@ def replay(
         None, "--out", help="Folder for fork trajectories (default: next to TRAJ)."
     ),
     concurrency: int = typer.Option(1, "--concurrency", help="Forks run at once."),
+    grade: bool = typer.Option(
+        False, "--grade", help="Grade each fork's patch with the recorded task (task_info.dataset)."
+    ),
+    task_spec: Path | None = typer.Option(
+        None, "--task-spec", help="YAML task spec to grade forks with (implies --grade)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Re-run TRAJ's actions in a fresh sandbox and show where observations differ; with --fork-at, continue from step K under new seeds."""
@@ -95,18 +101,8 @@ def replay(
     if not fork_at:
         _replay(traj, factory, as_json)
     else:
-        _fork(
-            traj,
-            t,
-            factory,
-            fork_at,
-            seeds,
-            seed_start,
-            model_config,
-            out_dir,
-            concurrency,
-            as_json,
-        )
+        grader = _grader(traj, t, task_spec) if (grade or task_spec) else None
+        _fork(traj, t, factory, fork_at, seeds, seed_start, model_config, out_dir, concurrency, as_json, grader)  # fmt: skip
 
 
 def _replay(traj: Path, factory: Any, as_json: bool) -> None:
@@ -134,8 +130,44 @@ def _replay(traj: Path, factory: Any, as_json: bool) -> None:
     )
 
 
+def _grader(traj: Path, t: Any, task_spec: Path | None) -> Any:
+    """grade(patch) -> TestOutcome through the task that recorded the trajectory."""
+    import yaml
+
+    from agentbench.errors import ConfigError, DataError
+    from agentbench.tasks.registry import make_task
+
+    info = t.start.task_info
+    if task_spec is not None:
+        try:
+            spec = yaml.safe_load(task_spec.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(
+                f"cannot read ({exc})", path=str(task_spec), fix="give a YAML task spec"
+            ) from None
+    elif info.get("dataset"):
+        spec = {"kind": "swebench", "dataset": info["dataset"]}
+    else:
+        raise DataError(
+            "the start event has no task_info.dataset",
+            path=str(traj),
+            field="start.task_info.dataset",
+            fix="pass --task-spec",
+        )
+    task = make_task(spec)
+    if not (hasattr(task, "grade") and hasattr(task, "instance")):
+        raise ConfigError(
+            f"task {task.name!r} cannot grade patches",
+            path=str(task_spec or traj),
+            fix="grade forks with a SWE-bench task spec",
+        )
+    inst = task.instance(t.start.key.instance_id)
+    return lambda patch: task.grade(inst, patch)
+
+
 def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed_start: int,
-          model_config: Path | None, out_dir: Path | None, concurrency: int, as_json: bool) -> None:  # fmt: skip
+          model_config: Path | None, out_dir: Path | None, concurrency: int, as_json: bool,
+          grader: Any = None) -> None:  # fmt: skip
     from agentbench.agent.replay import fork
     from agentbench.models import make_model
 
@@ -143,7 +175,8 @@ def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed
     model = make_model(mc)
     dest = out_dir or traj.parent / f"{traj.stem}.forks"
     rep = fork(traj, fork_at, list(range(seed_start, seed_start + seeds)), model,
-               sandbox_factory=factory, out_dir=dest, model_config=mc, concurrency=concurrency)  # fmt: skip
+               sandbox_factory=factory, out_dir=dest, model_config=mc, concurrency=concurrency,
+               grade=grader)  # fmt: skip
     if as_json:
         out.print_json(rep.model_dump_json())
         return
@@ -159,12 +192,15 @@ def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed
             resolved,
         )
     out.print(table)
-    spread = Table("fork at", "n", "missing", "distinct patches", "exit statuses", "variance")
+    spread = Table(
+        "fork at", "n", "missing", "distinct patches", "exit statuses", "resolved", "variance"
+    )  # fmt: skip
     for s in rep.spread:
         statuses = ", ".join(f"{k}={v}" for k, v in sorted(s.exit_statuses.items()))
         var = "ungraded" if s.variance is None else f"{s.variance:.3f}"
+        res = "-" if s.resolved_rate is None else f"{s.resolved_rate:.2f}"
         spread.add_row(
-            str(s.fork_at), str(s.n), str(s.n_missing), str(s.distinct_patches), statuses, var
+            str(s.fork_at), str(s.n), str(s.n_missing), str(s.distinct_patches), statuses, res, var
         )
     out.print(spread)
     out.print(f"fork trajectories in {dest}")
