@@ -57,6 +57,10 @@ def test_fork_cli_grades_each_seed_with_the_task(base_image: str, tmp_path: Path
         return bash(10, FIX_MUL if (c.seed or 0) % 2 else BREAK_SUB)
 
     configure("WARNING")
+    # a plain replay in a fresh instance container reproduces every observation
+    r = CliRunner().invoke(app, ["replay", str(traj), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["n_differ"] == 0 and json.loads(r.stdout)["n_actions"] == 2
     with ScriptedServer(by_seed) as srv2:
         # the recorded task_info names the suite, not its folder: give the spec explicitly
         spec = tmp_path / "task.yaml"
