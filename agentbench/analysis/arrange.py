@@ -6,7 +6,7 @@ Vectorised on purpose: a sort by (question, seed) and one flat array of outcomes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -90,3 +90,26 @@ def arrange(samples: Samples, rows: np.ndarray) -> Arranged | None:
     else:
         return None
     return Arranged(question_ids=qids, model=model, lengths=lengths, dropped=dropped)
+
+
+def compact(
+    model: FeatureModel, keep: np.ndarray, lengths: np.ndarray
+) -> tuple[FeatureModel, np.ndarray]:
+    """The unrolls where `keep` (Q, R) is True moved to the front and the rest cut off.
+
+    A half of each question's unrolls then costs the bootstrap half the work, and its
+    mask is "first n", which the resampler handles without a gather.
+    """
+    m = model.mask & keep
+    order = np.argsort(~m, axis=1, kind="stable")
+    width = max(1, int(m.sum(axis=1).max()))
+    order = order[:, :width]
+    feats = np.take_along_axis(model.features, order[..., None], axis=1)
+    new_mask = np.take_along_axis(m, order, axis=1)
+    feats = np.where(new_mask[..., None], feats, 0)
+    changes: dict[str, object] = {"features": feats, "mask": new_mask}
+    gram = getattr(model, "gram", None)  # per-question (R, R) matrix of some kinds
+    if gram is not None:
+        g = np.take_along_axis(gram, order[:, :, None], axis=1)
+        changes["gram"] = np.take_along_axis(g, order[:, None, :], axis=2)
+    return replace(model, **changes), np.take_along_axis(lengths, order, axis=1)

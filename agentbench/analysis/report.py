@@ -11,13 +11,14 @@ import math
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
-from agentbench.analysis.arrange import Arranged, arrange
+from agentbench.analysis.arrange import Arranged, arrange, compact
 from agentbench.analysis.load import TESTS, VECTOR, RunData, load_run
 from agentbench.errors import ConfigError
 from agentbench.logging import get_logger
@@ -110,6 +111,8 @@ class Report(Record):
     n_samples: int
     confidence: float
     n_boot: int
+    detail_boot: int  # draws for the length groups and halves
+    nested: bool  # unrolls resampled within each resampled question
     n_groups: int
     reference_system: str | None = None
     systems: list[SystemReport] = Field(default_factory=list)
@@ -123,11 +126,26 @@ def _estimate(iv: object) -> Estimate:
     return Estimate(estimate=iv.estimate, low=iv.low, high=iv.high)  # type: ignore[attr-defined]
 
 
-def _cell(
-    model: FeatureModel, lengths: np.ndarray, n_boot: int, confidence: float, seed: int
-) -> Cell:
+@dataclass(frozen=True)
+class Boot:
+    """Bootstrap settings: draws for headline cells and for detail cells (groups, halves)."""
+
+    n_boot: int = 1000
+    detail_boot: int = 200
+    confidence: float = 0.9
+    seed: int = 0
+    nested: bool = True
+
+
+def cell_of(model: FeatureModel, lengths: np.ndarray, boot: Boot, detail: bool = False) -> Cell:
     """Bootstrap one question set (questions resampled, unrolls nested; METHODS.md §4)."""
-    res = bootstrap(model, n_boot=n_boot, confidence=confidence, seed=seed)
+    res = bootstrap(
+        model,
+        n_boot=boot.detail_boot if detail else boot.n_boot,
+        confidence=boot.confidence,
+        seed=boot.seed,
+        nested=boot.nested,
+    )
     n_u = model.n_unrolls
     valid = np.where(model.mask, lengths, np.nan)
     stats = {k: _estimate(res.intervals[k]) for k in STAT_NAMES}
@@ -170,18 +188,18 @@ def _groups_for(a: Arranged, k: int, ref: LengthGrouping | None) -> LengthGroupi
     return group_by_length(a.question_ids, mean_len, ref.k, reference=ref, mode=mode)
 
 
-def _halves(
-    a: Arranged, n_boot: int, confidence: float, seed: int
-) -> tuple[Cell | None, Cell | None]:
+def _halves(a: Arranged, boot: Boot) -> tuple[Cell | None, Cell | None]:
     """Short and long halves of every question with >= 4 unrolls (per-question median split)."""
-    split = median_split(np.nan_to_num(a.lengths), a.model.mask)
     ok = np.flatnonzero(a.model.n_unrolls >= 4)
     if ok.size == 0:
         return None, None
+    model = a.model.subset(ok)
+    lengths = a.lengths[ok]
+    split = median_split(np.nan_to_num(lengths), model.mask)
     out = []
     for h in (0, 1):
-        m = a.model.with_mask(split == h).subset(ok)
-        out.append(_cell(m, a.lengths[ok], n_boot, confidence, seed))
+        m, lens = compact(model, split == h, lengths)
+        out.append(cell_of(m, lens, boot, detail=True))
     return out[0], out[1]
 
 
@@ -191,12 +209,26 @@ def build_report(
     groups: int = 5,
     reference_system: str | None = None,
     n_boot: int = 1000,
+    detail_boot: int = 200,
     confidence: float = 0.9,
     seed: int = 0,
+    nested: bool = True,
 ) -> Report:
-    """Compute the report of a run folder (no files written)."""
+    """Compute the report of a run folder (no files written).
+
+    `n_boot` bootstrap draws for each system's headline numbers, `detail_boot` for each
+    length group and half (they are many; fewer draws keep a 100k-sample report fast).
+    """
     if groups < 1:
         raise ConfigError(f"groups={groups} must be at least 1", field="groups")
+    if min(n_boot, detail_boot) < 10:
+        raise ConfigError(
+            f"n_boot={n_boot}, detail_boot={detail_boot}: use at least 10 bootstrap draws",
+            field="n_boot",
+        )
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
+    boot = Boot(n_boot, detail_boot, confidence, seed, nested)
     data = load_run(run_dir)
     labels = _labels(data)
     if reference_system is not None and reference_system not in labels.values():
@@ -236,11 +268,7 @@ def build_report(
             if rh:
                 ref = _grouping(arranged[rh[0]], groups)
         for h, a in arranged.items():
-            systems.append(
-                _system_report(
-                    data, labels[h], h, kind, a, groups, ref, n_boot, confidence, seed, notes
-                )
-            )
+            systems.append(_system_report(data, labels[h], h, kind, a, groups, ref, boot, notes))
     log.debug("report built", run=str(run_dir), systems=len(systems), s=time.perf_counter() - t0)
     if not data.by_kind and data.n_samples == 0:
         notes.append("the run store holds no samples yet")
@@ -267,6 +295,8 @@ def build_report(
         n_samples=data.n_samples,
         confidence=confidence,
         n_boot=n_boot,
+        detail_boot=detail_boot,
+        nested=nested,
         n_groups=groups,
         reference_system=reference_system,
         systems=systems,
@@ -285,16 +315,14 @@ def _system_report(
     a: Arranged,
     k: int,
     ref: LengthGrouping | None,
-    n_boot: int,
-    confidence: float,
-    seed: int,
+    boot: Boot,
     notes: list[str],
 ) -> SystemReport:
     counts = data.status_counts.get(h, {})
     with warnings.catch_warnings():
         # the report states these conditions itself, once per system, below
         warnings.simplefilter("ignore")
-        overall = _cell(a.model, a.lengths, n_boot, confidence, seed)
+        overall = cell_of(a.model, a.lengths, boot)
         groups: list[LengthGroup] = []
         try:
             g = _groups_for(a, k, ref)
@@ -308,7 +336,7 @@ def _system_report(
                 idx = np.flatnonzero(labels == gi)
                 if idx.size == 0:
                     continue
-                cell = _cell(a.model.subset(idx), a.lengths[idx], n_boot, confidence, seed)
+                cell = cell_of(a.model.subset(idx), a.lengths[idx], boot, detail=True)
                 groups.append(
                     LengthGroup(
                         group=gi,
@@ -317,7 +345,7 @@ def _system_report(
                         cell=cell,
                     )
                 )
-        short, long_ = _halves(a, n_boot, confidence, seed)
+        short, long_ = _halves(a, boot)
     few = int((a.model.n_unrolls < MIN_UNROLLS).sum())
     if few:
         notes.append(

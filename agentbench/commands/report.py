@@ -68,7 +68,13 @@ def report(
         str | None,
         typer.Option(help="Reuse this system's length grouping for every system."),
     ] = None,
-    boot: Annotated[int, typer.Option(help="Bootstrap draws.")] = 1000,
+    boot: Annotated[int, typer.Option(help="Bootstrap draws per system.")] = 1000,
+    detail_boot: Annotated[
+        int, typer.Option(help="Bootstrap draws per length group and half.")
+    ] = 200,
+    nested: Annotated[
+        bool, typer.Option(help="Resample unrolls within each resampled instance (METHODS §4).")
+    ] = True,
     confidence: Annotated[float, typer.Option(help="Interval confidence level.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     html: Annotated[bool, typer.Option(help="Write plots and the HTML file.")] = True,
@@ -84,6 +90,8 @@ def report(
             groups=groups,
             reference_system=reference,
             n_boot=boot,
+            detail_boot=detail_boot,
+            nested=nested,
             confidence=confidence,
             seed=seed,
         )
@@ -93,3 +101,73 @@ def report(
     if html:
         path = write_report(run_dir, out_dir, report=rep)
         out.print(f"[bold green]report:[/] {path}", highlight=False)
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="One or more run folders.")],
+    system: Annotated[
+        list[str] | None, typer.Option("--system", help="Only these systems (repeatable).")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Differences are taken against this system (default first).")
+    ] = None,
+    boot: Annotated[int, typer.Option(help="Bootstrap draws.")] = 1000,
+    nested: Annotated[
+        bool, typer.Option(help="Resample unrolls within each resampled instance (METHODS §4).")
+    ] = True,
+    confidence: Annotated[float, typer.Option(help="Interval confidence level.")] = 0.9,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the comparison as JSON here.")
+    ] = None,
+) -> None:
+    """Systems side by side on their shared instances; paired intervals for the differences."""
+    from agentbench.analysis.compare import compare_runs
+    from agentbench.analysis.write import write_files
+
+    comps = compare_runs(
+        list(run_dirs),
+        systems=system,
+        baseline=baseline,
+        n_boot=boot,
+        confidence=confidence,
+        seed=seed,
+        nested=nested,
+    )
+    for comp in comps:
+        t = Table(title=f"{comp.kind}: {comp.n_shared} shared instances ({comp.confidence:.0%} CI)")
+        for col in ("system", "resolved / acc.", "bias²", "variance", "incoherence"):
+            t.add_column(col, justify="left" if col == "system" else "right")
+        for s in comp.systems:
+            c = s.cell
+            t.add_row(
+                s.system, _est(c.accuracy), _est(c.bias2), _est(c.variance), _est(c.incoherence)
+            )
+        out.print(t)
+        d = Table(title="paired differences (system − baseline); * = interval excludes 0")
+        for col in (
+            "system",
+            "baseline",
+            "Δ resolved / acc.",
+            "Δ bias²",
+            "Δ variance",
+            "Δ incoherence",
+        ):
+            d.add_column(col, justify="left" if col in ("system", "baseline") else "right")
+        for p in comp.pairs:
+            d.add_row(
+                p.system,
+                p.baseline,
+                *(
+                    _est(getattr(p, k)) + (" *" if p.clear(k) else "")
+                    for k in ("accuracy", "bias2", "variance", "incoherence")
+                ),
+            )
+        out.print(d)
+        for w in comp.warnings:
+            out.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if json_out is not None:
+        blob = "[" + ",".join(c.model_dump_json(indent=2) for c in comps) + "]"
+        write_files(json_out.parent, {json_out.name: blob.encode()})
+        out.print(f"[bold green]comparison:[/] {json_out}", highlight=False)
