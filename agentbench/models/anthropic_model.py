@@ -1,12 +1,19 @@
 """Models behind the anthropic SDK (Messages API).
 
 The Messages API has no seed: a request's seed travels as metadata.user_id "seed-N" (the
-scripted server reads it back). Reasoning text from earlier turns is not sent back, since
-we keep no thinking-block signatures.
+scripted server reads it back).
+
+Extended thinking with tools needs the signed thinking blocks of earlier turns sent back. A
+Message keeps only the reasoning text, so the model remembers the blocks it received, keyed by
+that text, and puts them back in front of the assistant turn (in this process; a turn whose
+blocks it never saw is sent without them).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import anthropic
@@ -25,8 +32,16 @@ _FINISH = {
 }
 
 
-def to_anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, Any]]]:
-    """(system prompt, messages) in Anthropic form; tool results become user tool_result blocks."""
+ThinkingBlocks = list[dict[str, Any]]
+
+
+def to_anthropic_messages(
+    messages: list[Message], thinking: Callable[[str], ThinkingBlocks | None] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """(system prompt, messages) in Anthropic form; tool results become user tool_result blocks.
+
+    `thinking` maps an assistant turn's reasoning text to its signed thinking blocks.
+    """
     system = "\n\n".join(m.content for m in messages if m.role == "system")
     out: list[dict[str, Any]] = []
     for m in messages:
@@ -34,6 +49,8 @@ def to_anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, 
             continue
         if m.role == "assistant":
             blocks: list[dict[str, Any]] = []
+            if m.reasoning and thinking is not None:
+                blocks.extend(thinking(m.reasoning) or [])
             if m.content:
                 blocks.append({"type": "text", "text": m.content})
             for tc in m.tool_calls:
@@ -79,6 +96,20 @@ def parse_usage(u: Any) -> Usage:
     )
 
 
+def thinking_blocks(msg: Any) -> ThinkingBlocks:
+    """The signed (or redacted) thinking blocks of a message, as they must be sent back."""
+    out: ThinkingBlocks = []
+    for block in getattr(msg, "content", None) or []:
+        kind = getattr(block, "type", None)
+        if kind == "thinking":
+            out.append(
+                {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+            )
+        elif kind == "redacted_thinking":
+            out.append({"type": "redacted_thinking", "data": block.data})
+    return out
+
+
 def parse_message(msg: Any) -> ModelResponse:
     """An Anthropic Message → ModelResponse."""
     if getattr(msg, "content", None) is None:
@@ -107,6 +138,26 @@ def parse_message(msg: Any) -> ModelResponse:
 class AnthropicModel(ClientModel[anthropic.AsyncAnthropic]):
     """Messages through `anthropic.AsyncAnthropic` (its own retries off)."""
 
+    _KEEP_THINKING = 4096  # remembered assistant turns; old ones fall out first
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._thinking: OrderedDict[str, ThinkingBlocks] = OrderedDict()
+        self._thinking_lock = threading.Lock()
+
+    def _remember(self, resp: ModelResponse, msg: Any) -> ModelResponse:
+        blocks = thinking_blocks(msg)
+        if resp.reasoning and blocks:
+            with self._thinking_lock:
+                self._thinking[resp.reasoning] = blocks
+                while len(self._thinking) > self._KEEP_THINKING:
+                    self._thinking.popitem(last=False)
+        return resp
+
+    def _recall(self, reasoning: str) -> ThinkingBlocks | None:
+        with self._thinking_lock:
+            return self._thinking.get(reasoning)
+
     def _make_client(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(
             api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.cfg.timeout_s
@@ -114,7 +165,7 @@ class AnthropicModel(ClientModel[anthropic.AsyncAnthropic]):
 
     def build(self, req: ModelRequest) -> dict[str, Any]:
         """The keyword arguments for messages.create."""
-        system, messages = to_anthropic_messages(req.messages)
+        system, messages = to_anthropic_messages(req.messages, self._recall)
         kw: dict[str, Any] = {"model": req.model, "messages": messages}
         if system:
             kw["system"] = system
@@ -144,6 +195,8 @@ class AnthropicModel(ClientModel[anthropic.AsyncAnthropic]):
     async def _send(self, client: anthropic.AsyncAnthropic, request: ModelRequest) -> ModelResponse:
         kw = self.build(request)
         if not self.stream:
-            return parse_message(await client.messages.create(**kw))
-        async with client.messages.stream(**kw) as stream:
-            return parse_message(await stream.get_final_message())
+            msg = await client.messages.create(**kw)
+        else:
+            async with client.messages.stream(**kw) as stream:
+                msg = await stream.get_final_message()
+        return self._remember(parse_message(msg), msg)

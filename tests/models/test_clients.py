@@ -237,3 +237,36 @@ def test_scripted_provider_speaks_both_wires(server: ScriptedServer) -> None:
     assert oa.complete(ask()).text == "hello world"
     assert an.complete(ask()).text == "hello world"
     assert [c.api for c in server.calls] == ["openai", "anthropic"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_anthropic_thinking_blocks_go_back_signed(stream: bool) -> None:
+    replies = [
+        Reply(text="", reasoning="I should list files", tool_calls=[TOOL]),
+        Reply(text="done"),
+    ]
+    with ScriptedServer.from_replies(replies) as srv:
+        model = model_for("anthropic", srv, reasoning_budget=1024, extra={"stream": stream})
+        first = model.complete(ask("fix it", tools=[BASH]))
+        history = [
+            Message(role="user", content="fix it"),
+            Message(
+                role="assistant",
+                content=first.text,
+                reasoning=first.reasoning,
+                tool_calls=first.tool_calls,
+            ),
+            Message(role="tool", content="f.py", tool_call_id=TOOL.id),
+        ]
+        model.complete(ModelRequest(model="x", messages=history, tools=[BASH]))
+        # reasoning the model never produced is sent without a (made-up) thinking block
+        history[1] = history[1].model_copy(update={"reasoning": "someone else's thoughts"})
+        model.complete(ModelRequest(model="x", messages=history, tools=[BASH]))
+    sent = srv.calls[1].raw["messages"][1]["content"]
+    assert sent[0] == {
+        "type": "thinking",
+        "thinking": "I should list files",
+        "signature": "scripted",
+    }
+    assert [b["type"] for b in sent] == ["thinking", "tool_use"]
+    assert [b["type"] for b in srv.calls[2].raw["messages"][1]["content"]] == ["tool_use"]
