@@ -26,7 +26,7 @@ from __future__ import annotations
 SUPERVISOR = r"""
 __ab_main() {
   trap '' PIPE TERM INT HUP QUIT TSTP TTIN TTOU
-  local T=$1 WD=$2 line up t0=0
+  local T=$1 WD=$2 line up t0=0 JOBS=/dev/shm/.agentbench-jobs
   __ab_start() {
     # An interactive worker (-i) treats SIGINT like Ctrl-C in a terminal: the running
     # command line is abandoned, the shell survives. Its own stderr (prompts, job notices)
@@ -37,7 +37,7 @@ __ab_main() {
     # The sentinel is printed by PROMPT_COMMAND, which runs after every command line, also
     # after one abandoned because a job died of SIGINT; readonly so a command cannot drop it.
     printf '%s\n' 'PS1= PS2= PS0=; unset HISTFILE MAILCHECK; set +H +o history -m' \
-      "declare -r PROMPT_COMMAND='__ab_s=\$?; [[ -z \$__ab_seq ]] || printf \"%s%s:S:%d:%d\\\\n\" ${T:0:16} ${T:16} \$__ab_seq \$__ab_s; __ab_seq='" \
+      "declare -r PROMPT_COMMAND='__ab_s=\$?; jobs -p >$JOBS 2>/dev/null; [[ -z \$__ab_seq ]] || printf \"%s%s:S:%d:%d\\\\n\" ${T:0:16} ${T:16} \$__ab_seq \$__ab_s; __ab_seq='" \
       'echo 1000 >/proc/self/oom_score_adj 2>/dev/null' \
       "cd ${WD@Q} 2>/dev/null" \
       "printf '%s:R:%d:%d\n' ${T@Q} \$\$ \$PPID" >&3
@@ -45,9 +45,14 @@ __ab_main() {
   __ab_killtree() {
     # Kill every descendant of worker $1 (not $1 itself), every orphan adopted by init
     # since the last command started (double-forked daemons of that command), their
-    # descendants and process groups. Builtins only: no fork needed under a pid limit.
+    # descendants and process groups. With $2 = spare, background jobs the worker had
+    # before this command (their process groups, listed at the last prompt) survive, as
+    # they would a Ctrl-C in a terminal. Builtins only: no fork needed under a pid limit.
     local root=$1 round f s pid pg changed
-    local -A par grp desc pgs
+    local -A par grp desc pgs spare
+    if [[ $2 == spare && -r $JOBS ]]; then
+      while read -r pg; do [[ -n $pg ]] && spare[$pg]=1; done <"$JOBS"
+    fi
     for round in 1 2 3 4; do
       par=() grp=() desc=() pgs=()
       desc[$root]=1
@@ -55,7 +60,9 @@ __ab_main() {
         IFS= read -r s 2>/dev/null <"$f" || continue
         pid=${f#/proc/}; pid=${pid%/stat}
         set -- ${s##*) }
-        par[$pid]=$2 grp[$pid]=$3
+        grp[$pid]=$3
+        [[ -n ${spare[$3]} ]] && continue
+        par[$pid]=$2
         if [[ $2 == 1 && $pid != "$$" ]] && (( ${20} >= t0 )); then desc[$pid]=1; fi
       done
       changed=1
@@ -81,7 +88,7 @@ __ab_main() {
       C*) read -r up _ </proc/uptime; t0=$((10#${up/./}))  # clock ticks (USER_HZ=100)
           printf '%s\n' "${line:1}" >&3 ;;
       K*) set -- ${line:1}
-          kill -INT "$1" 2>/dev/null; __ab_killtree "$1"
+          kill -INT "$1" 2>/dev/null; __ab_killtree "$1" spare
           printf 'printf '\''%%s%%s:K:%%d\\n'\'' %s %s %d\n' "${T:0:16}" "${T:16}" "$2" >&3 ;;
       R*) __ab_killtree "${line:1}"; kill -9 "${line:1}" 2>/dev/null; exec 3>&-; __ab_start ;;
     esac

@@ -90,10 +90,16 @@ def test_pkill_bash_does_not_take_the_sandbox_down(sandbox: DockerSandbox) -> No
     assert sandbox.exec("pwd").output == "/tmp\n"
 
 
-def test_background_jobs_keep_running_between_commands(sandbox: DockerSandbox) -> None:
-    sandbox.exec("sleep 30 & echo $! > /tmp/bg.pid")
-    r = sandbox.exec("kill -0 $(cat /tmp/bg.pid) && echo running")
-    assert r.output == "running\n"
+def test_earlier_background_jobs_survive_a_timeout(sandbox: DockerSandbox) -> None:
+    r = sandbox.exec("sleep 300 & echo $! > /tmp/bg.pid; sh -c 'sleep 301 & wait' &")
+    assert r.exit_code == 0 and r.output.startswith("[1] ")  # the job notice, as in a terminal
+    r = sandbox.exec("sleep 1000 & sleep 1001", timeout=1)
+    assert r.timed_out
+    r = sandbox.exec(
+        "kill -0 $(cat /tmp/bg.pid) && echo running; ps -eo args | grep -c '^sleep 30[01]$'"
+    )
+    assert r.output == "running\n2\n"
+    assert sandbox.exec("ps -eo args | grep -c '^sleep 100[01]$'").output == "0\n"
 
 
 def test_binary_and_non_utf8_output_is_decodable(sandbox: DockerSandbox) -> None:
