@@ -163,7 +163,14 @@ class DockerSandbox:
     def exec(
         self, command: str, timeout: float | None = 60.0, *, output_limit: int | None = None
     ) -> ExecResult:
-        """Run `command` in the persistent shell (cwd and env carry over)."""
+        """Run `command` in the persistent shell (cwd and env carry over).
+
+        Like a terminal: stdout and stderr merged in order, stdin is /dev/null. At `timeout`
+        the line is abandoned as if by Ctrl-C and everything it started is killed (background
+        jobs of earlier commands survive); `exit_code` is then None and `timed_out` True. If
+        the shell itself ends (`exit`, OOM) a fresh one starts: `shell_restarted`, state lost.
+        Output beyond `output_limit` (default: the limits' output_bytes) keeps head and tail.
+        """
         self._check_open()
         limit = output_limit if output_limit is not None else self.limits.output_bytes
         with self._lock:
