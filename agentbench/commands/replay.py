@@ -186,7 +186,7 @@ def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed
         table.add_row(
             str(r.fork_at),
             str(r.seed),
-            r.error or r.exit_status.value,
+            f"infra_error: {r.error[:60]}" if r.error else r.exit_status.value,
             str(r.n_actions),
             r.patch_hash or "-",
             resolved,
