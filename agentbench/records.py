@@ -279,6 +279,7 @@ class VectorOutcome(Record):
     """A continuous outcome (embedding, iterate) with no target (variance only) or a target."""
 
     vector: list[float]
+    text: str | None = None  # the answer an embedding was made from (open-ended evals)
 
 
 class SampleStatus(StrEnum):
