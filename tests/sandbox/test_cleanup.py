@@ -147,26 +147,35 @@ def test_cli_prune_removes_orphans_and_with_all_a_live_run(
             docker_client.api.remove_container(orphan, force=True)
 
 
-def test_sigterm_closes_sandboxes_then_terminates(
-    base_image: str, docker_client, run_id: str
+_SLEEPER = """
+import sys, time
+from agentbench.sandbox.docker import DockerSandbox
+sb = DockerSandbox(sys.argv[1], run_id=sys.argv[2])
+print(sb.id, flush=True)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("alive=" + str(sb._closed), flush=True)  # the handler closed it before the exception
+    sys.exit(7)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signals_close_sandboxes_then_take_their_course(
+    base_image: str, docker_client, run_id: str, sig: signal.Signals
 ) -> None:
-    code = textwrap.dedent(
-        """
-        import sys, time
-        from agentbench.sandbox.docker import DockerSandbox
-        sb = DockerSandbox(sys.argv[1], run_id=sys.argv[2])
-        print(sb.id, flush=True)
-        time.sleep(60)
-        """
-    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, base_image, run_id], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SLEEPER, base_image, run_id], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip()
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(30) == -signal.SIGTERM  # the default action still happens
-    assert _wait_gone(docker_client, run_id, 5) == []
+    proc.send_signal(sig)
+    code = proc.wait(30)
+    if sig == signal.SIGTERM:
+        assert code == -signal.SIGTERM  # the default action still happens
+    else:
+        assert code == 7 and proc.stdout.read() == "alive=True\n"  # KeyboardInterrupt raised
+    assert _run_containers(docker_client, run_id) == []  # removed by the handler, not later
 
 
 def test_close_is_idempotent_and_a_closed_sandbox_refuses_work(
