@@ -1,0 +1,104 @@
+"""Serve the viewer's pages on 127.0.0.1 from a fixed pool of threads.
+
+A fixed pool (not a thread per request) keeps the number of SQLite connections bounded:
+the run store keeps one reader per thread. HTTP/1.0 closes each connection after its
+response, so an idle browser connection never holds a worker.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from agentbench.errors import EnvironmentProblem
+from agentbench.logging import get_logger
+from agentbench.view.site import Site
+
+log = get_logger(__name__)
+
+HOST = "127.0.0.1"  # never other hosts: the pages show prompts, code and costs
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ViewServer
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self) -> None:
+        self._respond(body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(body=False)
+
+    def _respond(self, body: bool) -> None:
+        path = unquote(urlsplit(self.path).path)
+        page = self.server.site.render(path)
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(page.body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if body:
+            self.wfile.write(page.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("view_request", line=format % args)
+
+
+class ViewServer(HTTPServer):
+    """HTTP server over a Site; requests run on a bounded thread pool."""
+
+    def __init__(self, site: Site, port: int = 0, workers: int = 8) -> None:
+        self.site = site
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="view")
+        try:
+            super().__init__((HOST, port), _Handler)
+        except OSError as exc:
+            self._pool.shutdown()
+            raise EnvironmentProblem(
+                f"cannot listen on {HOST}:{port} ({exc.strerror})",
+                field="--port",
+                fix="pick another port, or 0 for any free one",
+            ) from None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the viewer."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def process_request(self, request: socket.socket | Any, client_address: Any) -> None:
+        """Hand the connection to the pool."""
+        self._pool.submit(self._work, request, client_address)
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log (never print) a failed connection; broken pipes from closed tabs are routine."""
+        log.warning("view_connection_failed", client=str(client_address), exc_info=True)
+
+    def start(self) -> ViewServer:
+        """Serve in a background thread (tests, benchmarks); returns self."""
+        self._thread = threading.Thread(target=self.serve_forever, name="view-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, finish requests in flight, close the socket."""
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+        self._pool.shutdown(wait=True)
