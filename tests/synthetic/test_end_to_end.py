@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from agentbench.tasks.synthetic import experiment
+from agentbench.tasks.synthetic import experiment, report
 from agentbench.tasks.synthetic.config import load_config
 from agentbench.tasks.synthetic.rollout import rollout
 
@@ -62,7 +62,7 @@ def test_report_writes_figures_and_summary(tiny_run: Path) -> None:
     res = _cli("report", "--run", str(tiny_run))
     assert res.returncode == 0, res.stderr
     rep = tiny_run / "report"
-    for name in ("incoherence_vs_step.png", "bias_variance_vs_params.png", "loss_vs_params.png"):
+    for name in report.FIGURES:
         assert (rep / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((rep / "summary.json").read_text())
     row = summary["sizes"][0]

@@ -11,7 +11,12 @@ import numpy as np
 from agentbench.errors import DataError
 from agentbench.tasks.synthetic.experiment import write_json
 
-FIGURES = ("incoherence_vs_step.png", "bias_variance_vs_params.png", "loss_vs_params.png")
+FIGURES = (
+    "incoherence_vs_step.png",
+    "bias_variance_vs_params.png",
+    "loss_vs_params.png",
+    "bias_variance_vs_step.png",
+)
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
@@ -78,6 +83,12 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
                 "final_incoherence": float(inc[-1]),
                 "final_mean_dist": float(s["mean_dist"][-1]),
                 "incoherence_at": {str(int(steps[i])): float(inc[i]) for i in q},
+                "peak_incoherence": float(np.nanmax(inc)),
+                "peak_step": int(steps[int(np.nanargmax(inc))]),
+                "spearman_incoherence_vs_step_to_peak": _spearman(
+                    steps[: int(np.nanargmax(inc)) + 1].astype(float),
+                    inc[: int(np.nanargmax(inc)) + 1],
+                ),
                 "spearman_incoherence_vs_step": _spearman(steps.astype(float), inc),
             }
         )
@@ -151,6 +162,18 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
     fig.tight_layout()
     fig.savefig(paths[2], dpi=120)
     plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s, c in zip(sizes, colors, strict=True):
+        ax.semilogy(s["steps"], s["bias2"], color=c, label=f"{s['size']} bias²")
+        ax.semilogy(s["steps"], s["variance"], color=c, ls=":", label=f"{s['size']} variance")
+    if gt is not None:
+        ax.semilogy(gt["steps"], gt["error"], "k--", lw=1, label="steepest descent error")
+    ax.set(xlabel="rollout step", ylabel="A-norm squared error")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(paths[3], dpi=120)
+    plt.close(fig)
     return paths
 
 
@@ -182,7 +205,9 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for r in summary["sizes"]:
         at = ", ".join(f"{k}: {v:.3f}" for k, v in r["incoherence_at"].items())
-        lines.append(f"- {r['size']}: {at}")
+        lines.append(
+            f"- {r['size']}: {at}; peak {r['peak_incoherence']:.3f} at step {r['peak_step']}"
+        )
     lines += [
         "",
         "## The paper's finding",
@@ -198,6 +223,17 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _finite(obj: Any) -> Any:
+    """NaN/inf -> None so the summary is strict JSON."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def write_report(run_dir: Path, out: Path | None = None) -> dict[str, Any]:
     """Load a run folder, write PNGs, summary.json and summary.md into `out` (default run/report)."""
     out = out or run_dir / "report"
@@ -206,6 +242,6 @@ def write_report(run_dir: Path, out: Path | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     paths = plot(results, out)
     summary["figures"] = [p.name for p in paths]
-    write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", _finite(summary))
     (out / "summary.md").write_text(markdown(summary))
     return summary

@@ -145,10 +145,11 @@ class Trainer:
         while self.step < until:
             loss = self._step()
             if self.step % every == 0 or self.step == until:
-                if callback is not None:
-                    callback(self.step, float(loss))
+                # checkpoint first: a crash in between never logs a step that resume redoes
                 if checkpoint is not None:
                     self.save(checkpoint)
+                if callback is not None:
+                    callback(self.step, float(loss))
 
     def state(self) -> dict[str, Any]:
         """Everything needed to resume: model, optimizer, step, hyper-parameters, RNG states."""
