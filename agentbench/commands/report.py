@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -171,3 +172,70 @@ def compare(
         blob = "[" + ",".join(c.model_dump_json(indent=2) for c in comps) + "]"
         write_files(json_out.parent, {json_out.name: blob.encode()})
         out.print(f"[bold green]comparison:[/] {json_out}", highlight=False)
+
+
+class Source(StrEnum):
+    """Tools whose output `agentbench import` reads."""
+
+    MINI_SWE_AGENT = "mini-swe-agent"
+    INSPECT = "inspect"
+
+
+@app.command("import")
+def import_(
+    source: Annotated[Source, typer.Argument(help="The tool that made the files.")],
+    run_dir: Annotated[Path, typer.Argument(help="Run folder to import into (created if new).")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="mini-swe-agent: its output folder; inspect: one or more .eval logs."),
+    ],
+    reports: Annotated[
+        Path | None,
+        typer.Option(help="mini-swe-agent: SWE-bench harness report.json folder (or file)."),
+    ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(help="mini-swe-agent: SWE-bench rows (JSON/JSONL) for the test lists."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="mini-swe-agent: the seed this batch run is.")] = 0,
+    system: Annotated[
+        str | None, typer.Option(help="System name (default: the model name).")
+    ] = None,
+    task: Annotated[str | None, typer.Option(help="Task name in the store.")] = None,
+    scorer: Annotated[
+        str | None, typer.Option(help="inspect: which scorer's value (default: the first).")
+    ] = None,
+) -> None:
+    """Import mini-swe-agent trajectories + SWE-bench reports, or inspect_ai .eval logs."""
+    from agentbench.errors import ConfigError
+
+    if source is Source.MINI_SWE_AGENT:
+        from agentbench.importers.minisweagent import import_minisweagent
+
+        if len(inputs) != 1:
+            raise ConfigError(
+                f"mini-swe-agent imports one output folder at a time, got {len(inputs)}",
+                field="INPUTS",
+                fix="import each seed's folder with its own --seed",
+            )
+        summaries = [
+            import_minisweagent(
+                run_dir, inputs[0], reports, seed=seed, system=system,
+                task=task or "swebench", dataset=dataset,
+            )
+        ]  # fmt: skip
+    else:
+        from agentbench.importers.inspect_eval import read_inspect, write_inspect
+
+        # parse every log first: a bad file then leaves the store untouched
+        parsed = [read_inspect(p, system=system, task=task, scorer=scorer) for p in inputs]
+        summaries = [write_inspect(run_dir, p) for p in parsed]
+    for s in summaries:
+        out.print(
+            f"[bold green]imported[/] {s.n_samples} samples of {s.system} on {s.task} "
+            f"(seeds {', '.join(map(str, s.seeds))}): {s.n_done} graded "
+            f"({s.n_unchanged} unchanged), {s.n_missing} missing → {s.run_dir}",
+            highlight=False,
+        )
+        for n in s.notes:
+            out.print(f"[yellow]note:[/] {n}", highlight=False)
