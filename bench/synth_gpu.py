@@ -21,6 +21,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,7 +30,7 @@ import torch
 
 from agentbench.tasks.synthetic import data
 from agentbench.tasks.synthetic import tokenizer as tok
-from agentbench.tasks.synthetic.model import build_model, load_sizes
+from agentbench.tasks.synthetic.model import DecoderLM, build_model, load_sizes
 from agentbench.tasks.synthetic.rollout import constrained_argmax, predict_update_tokens
 from agentbench.tasks.synthetic.train import Trainer, TrainHParams
 
@@ -43,7 +44,7 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def _median_time(fn, n: int, warmup: int, device: torch.device) -> float:
+def _median_time(fn: Callable[[], object], n: int, warmup: int, device: torch.device) -> float:
     """Median wall time of fn() over n calls after warmup calls."""
     for _ in range(warmup):
         fn()
@@ -57,7 +58,15 @@ def _median_time(fn, n: int, warmup: int, device: torch.device) -> float:
     return statistics.median(times)
 
 
-def train_step_time(size, problem, train_x, batch, steps, device, bf16=True) -> float:
+def train_step_time(
+    size: str,
+    problem: data.Problem,
+    train_x: torch.Tensor,
+    batch: int,
+    steps: int,
+    device: torch.device,
+    bf16: bool = True,
+) -> float:
     """Median seconds per optimizer step (bf16 autocast, or fp32 for the baseline)."""
     torch.manual_seed(0)
     model = build_model(size, load_sizes(), data.seq_len(problem.d))
@@ -67,7 +76,7 @@ def train_step_time(size, problem, train_x, batch, steps, device, bf16=True) -> 
 
 
 @torch.no_grad()
-def _decode_no_cache(model, x: torch.Tensor) -> torch.Tensor:
+def _decode_no_cache(model: DecoderLM, x: torch.Tensor) -> torch.Tensor:
     """Baseline decoding: recompute the full prefix for every generated token."""
     seq = data.prompt_tokens(x)
     for j in range(x.shape[1] * tok.NUM_LEN):
@@ -80,7 +89,14 @@ def _decode_no_cache(model, x: torch.Tensor) -> torch.Tensor:
     return seq[:, 2 + x.shape[1] * tok.NUM_LEN :]
 
 
-def rollout_step_time(size, problem, n_starts, steps, device, cached=True) -> float:
+def rollout_step_time(
+    size: str,
+    problem: data.Problem,
+    n_starts: int,
+    steps: int,
+    device: torch.device,
+    cached: bool = True,
+) -> float:
     """Median seconds per rollout step (decode the update, add it, re-tokenise)."""
     torch.manual_seed(0)
     model = build_model(size, load_sizes(), data.seq_len(problem.d)).to(device).eval()
