@@ -45,66 +45,88 @@ async def _drive(call: Callable[[], Awaitable[object]], n: int, in_flight: int) 
     return n / (time.perf_counter() - t0)
 
 
-async def _one_round(url: str, n: int, in_flight: int) -> dict[str, float]:
-    out: dict[str, float] = {}
+async def _raw_aiohttp(url: str, n: int, in_flight: int) -> float:
     import aiohttp
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as ac:
 
-        async def fast() -> None:
+        async def call() -> None:
             async with ac.post(url + "/v1/chat/completions", json=BODY) as r:
                 r.raise_for_status()
                 await r.read()
 
-        out["raw aiohttp"] = await _drive(fast, n, in_flight)
+        return await _drive(call, n, in_flight)
+
+
+async def _raw_httpx(url: str, n: int, in_flight: int) -> float:
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
     async with httpx.AsyncClient(base_url=url, limits=limits) as hc:
 
-        async def raw() -> None:
+        async def call() -> None:
             (await hc.post("/v1/chat/completions", json=BODY)).raise_for_status()
 
-        out["raw httpx"] = await _drive(raw, n, in_flight)
-    sdk = openai.AsyncOpenAI(
-        base_url=url + "/v1",
-        api_key="k",
-        max_retries=0,
-        http_client=openai.DefaultAsyncHttpxClient(limits=limits),
-    )
+        return await _drive(call, n, in_flight)
 
-    async def bare() -> None:
+
+async def _openai_sdk(url: str, n: int, in_flight: int) -> float:
+    sdk = openai.AsyncOpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
+
+    async def call() -> None:
         await sdk.chat.completions.create(**BODY)  # type: ignore[arg-type]
 
-    out["openai SDK"] = await _drive(bare, n, in_flight)
-    await sdk.close()
-    model = make_model(
-        ModelConfig(
-            provider="scripted", name="gpt-4o-mini", base_url=url, max_concurrency=in_flight
-        )
+    try:
+        return await _drive(call, n, in_flight)
+    finally:
+        await sdk.close()
+
+
+async def _make_model(url: str, n: int, in_flight: int) -> float:
+    cfg = ModelConfig(
+        provider="scripted", name="gpt-4o-mini", base_url=url, max_concurrency=in_flight
     )
+    model = make_model(cfg)
     req = ModelRequest(
         model="gpt-4o-mini", messages=[Message(role="user", content="say something")]
     )
 
-    async def ours() -> None:
+    async def call() -> None:
         await model.acomplete(req)
 
-    out["make_model"] = await _drive(ours, n, in_flight)
-    await model.aclose()  # type: ignore[attr-defined]
-    return out
+    try:
+        return await _drive(call, n, in_flight)
+    finally:
+        await model.aclose()
+
+
+VARIANTS = {
+    "raw aiohttp": _raw_aiohttp,
+    "raw httpx": _raw_httpx,
+    "openai SDK": _openai_sdk,
+    "make_model": _make_model,
+}
+
+
+async def _one_round(url: str, n: int, in_flight: int, rep: int) -> dict[str, float]:
+    # rotate the order each rep: on a shared machine, load drifts within a round
+    names = list(VARIANTS)
+    k = rep % len(names)
+    return {name: await VARIANTS[name](url, n, in_flight) for name in names[k:] + names[:k]}
 
 
 def main() -> None:
     """Print the table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000, help="requests per run at 64 in flight")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=4)
     args = ap.parse_args()
     configure("ERROR")
     with ScriptedServer.from_replies([Reply(text="a short scripted answer")]) as srv:
         for in_flight in (1, 64):
             n = args.n if in_flight > 1 else max(200, args.n // 4)
-            runs = [asyncio.run(_one_round(srv.base_url, n, in_flight)) for _ in range(args.reps)]
-            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            runs = [
+                asyncio.run(_one_round(srv.base_url, n, in_flight, r)) for r in range(args.reps)
+            ]
+            med = {k: statistics.median(r[k] for r in runs) for k in VARIANTS}
             base = med["raw aiohttp"]
             print(f"in flight {in_flight:>3} ({n} requests x {args.reps} runs, median req/s):")
             for k, v in med.items():
