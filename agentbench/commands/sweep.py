@@ -72,7 +72,7 @@ def _print_summary(s: SweepSummary) -> None:
     out.print(
         f"[bold]{s.run_dir}[/]: {s.planned} samples planned, {s.already_done} already done, "
         f"{s.ran} run now ({s.done} done, {s.missing} missing after retries); "
-        f"{s.steps} steps, cost ${s.cost_usd:.4f}"
+        f"{s.steps} steps; cost spent in this run folder ${s.cost_usd:.4f}"
         + (f" + {s.cost_unknown} samples of unknown cost" if s.cost_unknown else "")
         + f", {_fmt_s(s.wall_s)} wall",
         highlight=False,
