@@ -123,3 +123,41 @@ def test_run_folder_of_another_config_is_refused(tiny_run: Path, tmp_path: Path)
 def test_packaged_configs_load(name: str) -> None:
     cfg = load_config(name)
     assert cfg.name == name and cfg.problem.condition == 50 and cfg.problem.eta == 0.005
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    base = load_config("tiny")
+    cfg = base.model_copy(
+        update={
+            "data": base.data.model_copy(update={"n_train": 32, "steps": 64, "eval_pairs": 64}),
+            "train": base.train.model_copy(update={"steps": 60, "log_every": 20}),
+        }
+    )
+
+    def stop_at_40(msg: str) -> None:
+        if "step 40/" in msg:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        experiment.train_size(cfg, "tiny", tmp_path / "a", progress=stop_at_40)
+    assert not (tmp_path / "a" / "tiny" / "train.json").exists()
+    resumed = experiment.train_size(cfg, "tiny", tmp_path / "a")
+    straight = experiment.train_size(cfg, "tiny", tmp_path / "b")
+    assert resumed["steps"] == straight["steps"] == 60
+    assert resumed["heldout_loss"] == straight["heldout_loss"]
+    a = torch.load(tmp_path / "a" / "tiny" / "checkpoint.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "b" / "tiny" / "checkpoint.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    log = (tmp_path / "a" / "tiny" / "train_log.jsonl").read_text().splitlines()
+    assert [json.loads(row)["step"] for row in log] == [20, 40, 60]
+
+
+def test_cuda_config_without_gpu_is_environment_problem(tmp_path: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    cfg = tmp_path / "gpu.yaml"
+    text = (Path(experiment.__file__).parent / "configs" / "tiny.yaml").read_text()
+    cfg.write_text(text.replace("device: auto", "device: cuda"))
+    res = _cli("train", "-c", str(cfg), "--out", str(tmp_path / "run"))
+    assert res.returncode == 3 and "torch sees no GPU" in res.stderr
+    assert not (tmp_path / "run").exists()

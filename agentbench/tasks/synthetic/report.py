@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -243,5 +244,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> dict[str, Any]:
     paths = plot(results, out)
     summary["figures"] = [p.name for p in paths]
     write_json(out / "summary.json", _finite(summary))
-    (out / "summary.md").write_text(markdown(summary))
+    tmp = out / "summary.md.tmp"
+    tmp.write_text(markdown(summary))
+    os.replace(tmp, out / "summary.md")
     return summary
