@@ -23,7 +23,6 @@ _QUERY = (
     "WHERE system_hash = ? AND status = 'done' AND outcome_kind = 'tests' "
     "ORDER BY task, instance_id, seed"
 )
-_VERSION = "SELECT COUNT(*), MAX(updated_at) FROM samples WHERE system_hash = ?"
 
 
 @dataclass(frozen=True)
@@ -122,16 +121,16 @@ def _compute(run: ViewRun, h: str, k: int) -> SystemCurve:
 
 
 class CurveCache:
-    """Per (run, system) curves, recomputed when the system's samples change."""
+    """Per (run, system) curves, recomputed when the run's store changes."""
 
     def __init__(self, k: int = 5) -> None:
         self.k = k
         self._lock = threading.Lock()
-        self._cache: dict[tuple[int, str], tuple[tuple[object, ...], SystemCurve]] = {}
+        self._cache: dict[tuple[int, str], tuple[tuple[int, ...], SystemCurve]] = {}
 
     def curve(self, run: ViewRun, h: str) -> SystemCurve:
         """The curve of system `h` of `run`, from the cache when the samples are unchanged."""
-        version = tuple(run.query(_VERSION, (h,))[0])
+        version = run.version()
         with self._lock:
             hit = self._cache.get((run.index, h))
         if hit is not None and hit[0] == version:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import SampleResult
 from agentbench.sweep.store import InstanceRow, RunStore, StoreStats, SystemRow
@@ -45,13 +46,35 @@ class ViewRun:
             ) from None
 
     def systems(self) -> list[SystemRow]:
-        """The run's systems (queried each time: a live run may register more)."""
-        self._systems = self.store.systems()
-        return self._systems
+        """The run's systems with sample counts (queried each time: a live run may add more)."""
+        return self.store.systems()
+
+    def system_list(self) -> list[SystemRow]:
+        """The run's systems without counting samples (cheap: pages that only need names)."""
+        rows = self.query("SELECT name, hash, config FROM systems ORDER BY first_seen, name")
+        out = self._systems or []
+        if [(s.name, s.hash) for s in out] != [(n, h) for n, h, _ in rows]:
+            out = [
+                SystemRow(name=n, hash=h, config=SystemConfig.model_validate_json(c))
+                for n, h, c in rows
+            ]
+            self._systems = out
+        return out
 
     def system(self, h: str) -> SystemRow | None:
         """One system by hash (or None)."""
-        return next((s for s in self.systems() if s.hash == h), None)
+        return next((s for s in self.system_list() if s.hash == h), None)
+
+    def version(self) -> tuple[int, ...]:
+        """Changes whenever the store is written (database and WAL file stamps)."""
+        out: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                st = Path(f"{self.store.db_path}{suffix}").stat()
+                out += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                out += [0, 0]
+        return tuple(out)
 
     def stats(self) -> StoreStats:
         """Counts by status, actions and cost."""

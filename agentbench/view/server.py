@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from agentbench.errors import EnvironmentProblem
 from agentbench.logging import get_logger
-from agentbench.view.site import Site
+from agentbench.view.site import Page, Site
 
 log = get_logger(__name__)
 
@@ -34,8 +34,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(body=False)
 
     def _respond(self, body: bool) -> None:
-        path = unquote(urlsplit(self.path).path)
-        page = self.server.site.render(path)
+        host = self.headers.get("Host")
+        if host is not None and host not in self.server.hosts:
+            # another name resolving to 127.0.0.1 (DNS rebinding) must not read the pages
+            page = Page(421, b"misdirected request: use http://127.0.0.1", "text/plain")
+        else:
+            page = self.server.site.render(unquote(urlsplit(self.path).path))
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
         self.send_header("Content-Length", str(len(page.body)))
@@ -65,6 +69,8 @@ class ViewServer(HTTPServer):
                 fix="pick another port, or 0 for any free one",
             ) from None
         self._thread: threading.Thread | None = None
+        port_ = self.server_address[1]
+        self.hosts = frozenset({f"{HOST}:{port_}", f"localhost:{port_}"})
 
     @property
     def url(self) -> str:

@@ -111,7 +111,7 @@ class Site:
             r = run.index
             yield paths.run(r)
             yield paths.plot(r)
-            systems = run.systems()
+            systems = run.system_list()
             for s in systems:
                 yield paths.system(r, s.hash)
                 for g in self.curves.curve(run, s.hash).groups:
@@ -229,7 +229,7 @@ class Site:
         )  # fmt: skip
 
     def _plot(self, here: str, run: ViewRun) -> str:
-        systems = run.systems()
+        systems = run.system_list()
         curves = [(s.name, self.curves.curve(run, s.hash)) for s in systems]
         group_href = {
             (c.system_hash, g.group): paths.rel(
@@ -255,7 +255,7 @@ class Site:
         results = run.seeds(h, task, inst)
         if not results:
             raise NotFound(f"instance {inst!r} of task {task!r} has no samples for this system")
-        systems = run.systems()
+        systems = run.system_list()
         pos = {s.hash: i for i, s in enumerate(systems)}
         others = [
             (s, paths.compare(run.index, *sorted((h, s.hash), key=pos.__getitem__), task, inst))

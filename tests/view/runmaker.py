@@ -178,3 +178,19 @@ def make_demo_run(root: Path) -> DemoRun:
             for seed in range(3):
                 store.put(_sample(run_dir, sys_, h, ODD, seed, [seed != 1, True, True]))
     return DemoRun(run_dir=run_dir, alpha=ha, beta=hb, keys=keys)
+
+
+def graded_sample(
+    store: RunStore, system_name: str, inst: str, seed: int, passed: list[bool]
+) -> SampleResult:
+    """A finished sample (no trajectory) of a registered system, for growing a run."""
+    row = store.system(system_name)
+    assert row is not None
+    key = SampleKey(task=TASK, instance_id=inst, system=row.name, system_hash=row.hash, seed=seed)
+    ok = all(passed)
+    return SampleResult(
+        key=key, status=SampleStatus.DONE,
+        outcome=TestOutcome(tests=TESTS, passed=passed, fail_to_pass=F2P, pass_to_pass=P2P,
+                            resolved=ok),
+        resolved=ok, exit_status=ExitStatus.SUBMITTED, n_actions=7, length=7.0,
+    )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +183,29 @@ def test_every_page_links_only_to_pages_that_exist(site: Site) -> None:
         for link in parse(page.body).links:
             target = posixpath.normpath(posixpath.join(posixpath.dirname(path), link))
             assert target in seen, (path, link)
+
+
+def test_pages_follow_a_store_that_is_still_being_written(demo: DemoRun, tmp_path: Path) -> None:
+    from agentbench.sweep.store import RunStore
+    from agentbench.view.runs import open_runs
+    from tests.view.conftest import copy_run
+    from tests.view.runmaker import graded_sample
+
+    run = copy_run(demo, tmp_path / "live")
+    runs = open_runs([run])
+    try:
+        site = Site(runs)
+        here = paths.plot(0)
+        new = paths.rel(here, paths.instance(0, demo.alpha, TASK, "late-1"))
+        assert new not in ok(site, here)
+        ok(site, paths.run(0))
+        # unchanged store: the curve comes from the cache
+        assert site.curves.curve(runs[0], demo.alpha) is site.curves.curve(runs[0], demo.alpha)
+        with RunStore.open(run) as store:
+            for seed in range(3):
+                store.put(graded_sample(store, "alpha", "late-1", seed, [seed == 0, True, True]))
+        assert new in ok(site, here)
+        assert "late-1" in ok(site, paths.system(0, demo.alpha))
+    finally:
+        for r in runs:
+            r.close()

@@ -34,6 +34,10 @@ def test_server_serves_pages_on_loopback_only(site: Site, demo: DemoRun) -> None
             r = c.get("/no/such/page.html")
             assert r.status_code == 404 and "Traceback" not in r.text
             assert c.head("/").status_code == 200
+            # a page asked for under another host name (DNS rebinding) is refused
+            port = server.server_address[1]
+            assert c.get("/", headers={"Host": f"evil.example:{port}"}).status_code == 421
+            assert c.get("/", headers={"Host": f"localhost:{port}"}).status_code == 200
             # many requests reuse a bounded pool of threads (and so of SQLite connections)
             for _ in range(40):
                 assert c.get("/" + paths.run(0)).status_code == 200
