@@ -124,6 +124,8 @@ def _tests_stats(results: list[SampleResult], graded: list[list[bool | None]]) -
         return InstanceStats(done, missing, other, resolved=resolved, note=why)
     mat = np.array([[bool(row[j]) for j in keep] for row in graded], dtype=np.uint8)
     d = decompose_tests([mat])
+    if not d.error[0] > 0:
+        note = note or "every seed passes every test: no error, so incoherence is undefined"
     return InstanceStats(
         done, missing, other, bias2=float(d.bias2[0]), variance=float(d.variance[0]),
         error=float(d.error[0]), resolved=resolved, note=note,

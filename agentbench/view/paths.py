@@ -90,9 +90,9 @@ def divergence(r: int, h: str, task: str, inst: str) -> str:
     return f"r{r}/s/{h}/d/{encode(task)}/{encode(inst)}.html"
 
 
-def compare(r: int, a: str, b: str, task: str, inst: str) -> str:
-    """Two systems of one run side by side on one instance."""
-    return f"r{r}/c/{a}/{b}/{encode(task)}/{encode(inst)}.html"
+def compare(ra: int, a: str, rb: int, b: str, task: str, inst: str) -> str:
+    """Two systems (of one run or of two runs) side by side on one instance."""
+    return f"c/r{ra}-{a}/r{rb}-{b}/{encode(task)}/{encode(inst)}.html"
 
 
 def trajectory(r: int, key: str) -> str:
@@ -111,6 +111,7 @@ class Route:
     run: int | None = None
     system: str | None = None
     other: str | None = None
+    other_run: int | None = None
     task: str | None = None
     instance: str | None = None
     key: str | None = None
@@ -139,7 +140,8 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            rf"r(?P<run>\d+)/c/(?P<system>{_HEX})/(?P<other>{_HEX})/(?P<task>{_SEG})/(?P<instance>{_SEG})\.html"
+            rf"c/r(?P<run>\d+)-(?P<system>{_HEX})/r(?P<orun>\d+)-(?P<other>{_HEX})/"
+            rf"(?P<task>{_SEG})/(?P<instance>{_SEG})\.html"
         ),
         "compare",
     ),
@@ -167,6 +169,7 @@ def parse(path: str) -> Route | None:
             run=int(d["run"]) if d.get("run") else None,
             system=d.get("system"),
             other=d.get("other"),
+            other_run=int(d["orun"]) if d.get("orun") else None,
             task=task,
             instance=inst,
             key=d.get("key"),

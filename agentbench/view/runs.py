@@ -14,7 +14,7 @@ from agentbench.records import SampleResult
 from agentbench.sweep.store import InstanceRow, RunStore, StoreStats, SystemRow
 
 
-@dataclass
+@dataclass(eq=False)
 class ViewRun:
     """One run folder: its position in the viewer, a label and its open store."""
 

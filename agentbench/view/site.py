@@ -119,22 +119,47 @@ class Site:
                 for inst in run.instances(s.hash):
                     yield paths.instance(r, s.hash, inst.task, inst.instance_id)
                     yield paths.divergence(r, s.hash, inst.task, inst.instance_id)
-            for i, a in enumerate(systems):
-                for b in systems[i + 1 :]:
-                    for task, inst in self._shared_instances(run, a.hash, b.hash):
-                        yield paths.compare(r, a.hash, b.hash, task, inst)
             for (key,) in run.query("SELECT key FROM samples WHERE trajectory_path IS NOT NULL"):
                 yield paths.trajectory(r, key)
+        # compare pages: every pair of systems (across runs too) on the instances they share
+        held = [
+            (run, s, self._instances_of(run, s.hash))
+            for run in self.runs
+            for s in run.system_list()
+        ]
+        for i, (ra, a, ia) in enumerate(held):
+            for rb, b, ib in held[i + 1 :]:
+                for task, inst in sorted(ia & ib):
+                    yield paths.compare(ra.index, a.hash, rb.index, b.hash, task, inst)
 
     # ------------------------------------------------------------ helpers
 
-    def _shared_instances(self, run: ViewRun, a: str, b: str) -> list[tuple[str, str]]:
+    @staticmethod
+    def _instances_of(run: ViewRun, h: str) -> set[tuple[str, str]]:
         rows = run.query(
-            "SELECT DISTINCT task, instance_id FROM samples WHERE system_hash = ? "
-            "INTERSECT SELECT DISTINCT task, instance_id FROM samples WHERE system_hash = ?",
-            (a, b),
+            "SELECT DISTINCT task, instance_id FROM samples WHERE system_hash = ?", (h,)
         )
-        return sorted((str(t), str(i)) for t, i in rows)
+        return {(str(t), str(i)) for t, i in rows}
+
+    def _others(self, run: ViewRun, h: str, task: str, inst: str) -> list[tuple[str, str]]:
+        """(label, compare page) for every other system, in any run, with samples of `inst`."""
+        order = [(r, s.hash) for r in self.runs for s in r.system_list()]
+        me = order.index((run, h))
+        out = []
+        for n, (r, oh) in enumerate(order):
+            if n == me or not r.query(
+                "SELECT 1 FROM samples WHERE system_hash = ? AND task = ? AND instance_id = ? "
+                "LIMIT 1",
+                (oh, task, inst),
+            ):
+                continue
+            first, second = sorted([(run, h), (r, oh)], key=order.index)
+            other = r.system(oh)
+            label = other.name if other else oh
+            label = label if r is run else f"{label} ({r.label})"
+            target = paths.compare(first[0].index, first[1], second[0].index, second[1], task, inst)
+            out.append((label, target))
+        return out
 
     def _run(self, r: int | None) -> ViewRun:
         if r is None or not 0 <= r < len(self.runs):
@@ -183,7 +208,14 @@ class Site:
             assert route.key is not None
             return self._trajectory(here, run, route.key)
         assert route.system is not None
-        if run.system(route.system) is None and page != "compare":
+        if page == "compare":
+            assert route.task is not None and route.instance is not None
+            assert route.other is not None
+            other_run = self._run(route.other_run)
+            return self._compare(
+                here, (run, route.system), (other_run, route.other), route.task, route.instance
+            )
+        if run.system(route.system) is None:
             raise NotFound(f"system {route.system} is not in run {run.label}")
         if page == "system":
             return self._system(here, run, route.system)
@@ -193,10 +225,7 @@ class Site:
         assert route.task is not None and route.instance is not None
         if page == "instance":
             return self._instance(here, run, route.system, route.task, route.instance)
-        if page == "divergence":
-            return self._divergence(here, run, route.system, route.task, route.instance)
-        assert route.other is not None
-        return self._compare(here, run, route.system, route.other, route.task, route.instance)
+        return self._divergence(here, run, route.system, route.task, route.instance)
 
     def _index(self, here: str) -> str:
         rows = [(run, run.stats(), run.systems()) for run in self.runs]
@@ -255,30 +284,26 @@ class Site:
         results = run.seeds(h, task, inst)
         if not results:
             raise NotFound(f"instance {inst!r} of task {task!r} has no samples for this system")
-        systems = run.system_list()
-        pos = {s.hash: i for i, s in enumerate(systems)}
-        others = [
-            (s, paths.compare(run.index, *sorted((h, s.hash), key=pos.__getitem__), task, inst))
-            for s in systems
-            if s.hash != h
-        ]
+        others = self._others(run, h, task, inst)
         return self._tpl(
             "instance.html.j2", here, run=run, system=run.system(h), task=task, inst=inst,
             table=instance_table(results), others=others, crumbs=self._crumbs(run, h),
         )  # fmt: skip
 
-    def _compare(self, here: str, run: ViewRun, a: str, b: str, task: str, inst: str) -> str:
+    def _compare(
+        self, here: str, a: tuple[ViewRun, str], b: tuple[ViewRun, str], task: str, inst: str
+    ) -> str:
         sides = []
-        for h in (a, b):
+        for run, h in (a, b):
             system = run.system(h)
             if system is None:
                 raise NotFound(f"system {h} is not in run {run.label}")
-            sides.append((system, instance_table(run.seeds(h, task, inst))))
-        if not sides[0][1].rows and not sides[1][1].rows:
+            sides.append((run, system, instance_table(run.seeds(h, task, inst))))
+        if not sides[0][2].rows and not sides[1][2].rows:
             raise NotFound(f"instance {inst!r} has no samples for either system")
         return self._tpl(
-            "compare.html.j2", here, run=run, task=task, inst=inst, sides=sides,
-            crumbs=self._crumbs(run),
+            "compare.html.j2", here, task=task, inst=inst, sides=sides,
+            two_runs=a[0] is not b[0], crumbs=self._crumbs(),
         )  # fmt: skip
 
     def _trajectory(self, here: str, run: ViewRun, key: str) -> str:

@@ -27,7 +27,7 @@ class _Collect(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         self.tags.append((tag, a))
-        if a.get("href"):
+        if tag == "a" and a.get("href"):
             self.links.append(str(a["href"]))
         if a.get("id"):
             self.ids.add(str(a["id"]))
@@ -162,9 +162,32 @@ def test_plot_points_link_to_the_instances_behind_them(site: Site, demo: DemoRun
 
 
 def test_compare_shows_both_systems_side_by_side(site: Site, demo: DemoRun) -> None:
-    html = ok(site, paths.compare(0, demo.alpha, demo.beta, TASK, INST))
+    html = ok(site, paths.compare(0, demo.alpha, 0, demo.beta, TASK, INST))
     assert html.count('id="instance-stats"') == 2
     assert re.findall(r"<h2><a [^>]*>(\w+)</a></h2>", html) == ["alpha", "beta"]
+    # alpha resolves 1 of 4 finished seeds, beta all of them
+    assert re.findall(r"<b>([^<]*)</b><span>resolved rate", html) == ["0.25", "1.00"]
+
+
+def test_compare_across_two_runs(demo: DemoRun, tmp_path: Path) -> None:
+    from agentbench.view.runs import open_runs
+    from tests.view.conftest import copy_run
+
+    other = copy_run(demo, tmp_path / "second")
+    runs = open_runs([demo.run_dir, other])
+    try:
+        site = Site(runs)
+        here = paths.instance(0, demo.alpha, TASK, INST)
+        target = paths.compare(0, demo.alpha, 1, demo.alpha, TASK, INST)
+        html = ok(site, here)
+        assert f'href="{paths.rel(here, target)}"' in html
+        assert "compare with alpha (second)" in html
+        page = ok(site, target)
+        assert page.count('id="instance-stats"') == 2
+        assert target in set(site.pages())
+    finally:
+        for r in runs:
+            r.close()
 
 
 @pytest.mark.parametrize("path", ["r9/index.html", "r0/t/00ff.html", "r0/s/0123/index.html", "zz"])
@@ -209,3 +232,48 @@ def test_pages_follow_a_store_that_is_still_being_written(demo: DemoRun, tmp_pat
     finally:
         for r in runs:
             r.close()
+
+
+def test_multiple_choice_instances_show_their_kl_decomposition(tmp_path: Path) -> None:
+    import math
+
+    from agentbench.config import ModelConfig, SystemConfig
+    from agentbench.records import ChoiceOutcome, SampleKey, SampleResult, SampleStatus
+    from agentbench.sweep.store import RunStore
+    from agentbench.view.runs import open_runs
+
+    sys_ = SystemConfig(
+        name="mc", model=ModelConfig(provider="scripted", name="m"), scaffold="none"
+    )
+    probs = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
+    with RunStore.create(tmp_path / "mc") as store:
+        h = store.register_system(sys_)
+        for seed, p in enumerate(probs):
+            key = SampleKey(task="gpqa", instance_id="q1", system="mc", system_hash=h, seed=seed)
+            store.put(
+                SampleResult(
+                    key=key, status=SampleStatus.DONE,
+                    outcome=ChoiceOutcome(probs=p, target=0), resolved=p[0] == 1.0,
+                )
+            )  # fmt: skip
+    runs = open_runs([tmp_path / "mc"])
+    try:
+        html = ok(Site(runs), paths.instance(0, h, "gpqa", "q1"))
+    finally:
+        for r in runs:
+            r.close()
+    # normalised geometric mean of smoothed one-hots: 2 of 3 seeds on A
+    delta, c = 1e-12, 4
+    logs = [[math.log((x + delta) / (1 + c * delta)) for x in p] for p in probs]
+    mean_log = [sum(col) / 3 for col in zip(*logs, strict=True)]
+    lse = math.log(sum(math.exp(m) for m in mean_log))
+    assert stat(html, "bias²") == f"{lse - mean_log[0]:.3f}"
+    assert stat(html, "variance") == f"{-lse:.3f}"
+    assert stat(html, "accuracy") == "0.67"
+    assert "KL decomposition" in html
+
+
+def test_an_instance_without_error_has_no_incoherence(site: Site, demo: DemoRun) -> None:
+    html = ok(site, paths.instance(0, demo.beta, TASK, INST))
+    assert stat(html, "incoherence") == "—"
+    assert "incoherence is undefined" in html

@@ -33,8 +33,8 @@ def test_every_page_kind_parses() -> None:
         paths.divergence(0, "ff", "t", "i/x"): paths.Route(
             page="divergence", run=0, system="ff", task="t", instance="i/x"
         ),
-        paths.compare(0, "aa", "bb", "t", "i"): paths.Route(
-            page="compare", run=0, system="aa", other="bb", task="t", instance="i"
+        paths.compare(0, "aa", 1, "bb", "t", "i"): paths.Route(
+            page="compare", run=0, system="aa", other="bb", other_run=1, task="t", instance="i"
         ),
         paths.trajectory(2, "0123abcd"): paths.Route(page="trajectory", run=2, key="0123abcd"),
     }
