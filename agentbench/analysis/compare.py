@@ -12,13 +12,12 @@ from pydantic import Field
 
 from agentbench.analysis.arrange import Arranged, arrange
 from agentbench.analysis.load import TESTS, VECTOR, load_run
-from agentbench.analysis.report import STAT_NAMES, Boot, Cell, Estimate, cell_of
+from agentbench.analysis.report import STAT_NAMES, Boot, Cell, Estimate, Out, cell_of
 from agentbench.errors import ConfigError, DataError
 from agentbench.metrics import paired_bootstrap
-from agentbench.records import Record
 
 
-class ComparedSystem(Record):
+class ComparedSystem(Out):
     """One system restricted to the shared instances."""
 
     system: str
@@ -26,7 +25,7 @@ class ComparedSystem(Record):
     cell: Cell
 
 
-class PairedDifference(Record):
+class PairedDifference(Out):
     """`system` minus `baseline` on the shared instances, each with a paired interval."""
 
     baseline: str
@@ -44,7 +43,7 @@ class PairedDifference(Record):
         return bool(e.low > 0 or e.high < 0)
 
 
-class Comparison(Record):
+class Comparison(Out):
     """Systems side by side on their shared instances of one outcome kind."""
 
     runs: list[str]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from agentbench.analysis.arrange import Arranged, arrange, compact
 from agentbench.analysis.load import TESTS, VECTOR, RunData, load_run
@@ -39,7 +39,13 @@ STAT_NAMES = ("bias2", "variance", "error", "incoherence", "accuracy")
 MAX_LISTED_MISSING = 500  # the report lists this many missing samples; counts cover all
 
 
-class Estimate(Record):
+class Out(Record):
+    """Base of report records: NaN (an undefined value) survives the JSON round trip."""
+
+    model_config = ConfigDict(ser_json_inf_nan="strings")
+
+
+class Estimate(Out):
     """A point estimate and its bootstrap interval (NaN when undefined)."""
 
     estimate: float
@@ -51,7 +57,7 @@ class Estimate(Record):
         return bool(self.low <= value <= self.high)
 
 
-class Cell(Record):
+class Cell(Out):
     """The decomposition of one set of questions and unrolls (means per question)."""
 
     n_questions: int
@@ -65,7 +71,7 @@ class Cell(Record):
     accuracy: Estimate  # resolved rate (tests) or accuracy (multiple choice)
 
 
-class LengthGroup(Record):
+class LengthGroup(Out):
     """One of k equal-size groups of questions by mean length (0 = shortest)."""
 
     group: int
@@ -74,7 +80,7 @@ class LengthGroup(Record):
     cell: Cell
 
 
-class SystemReport(Record):
+class SystemReport(Out):
     """Everything the report says about one system on one outcome kind."""
 
     system: str
@@ -92,7 +98,7 @@ class SystemReport(Record):
     dropped: dict[str, str] = Field(default_factory=dict)  # instance -> why it was left out
 
 
-class MissingSample(Record):
+class MissingSample(Out):
     """A sample with no outcome (infrastructure failure) and its reason."""
 
     system: str
@@ -103,7 +109,7 @@ class MissingSample(Record):
     reason: str
 
 
-class Report(Record):
+class Report(Out):
     """The whole report of one run folder."""
 
     run_dir: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from agentbench.analysis.report import Report, build_report, write_report
 from agentbench.errors import ConfigError, DataError
 from agentbench.metrics import simulate_tests
+from agentbench.sweep.store import RunStore
 from tests.analysis.stores import (
     choice_sample,
     draw_tests,
@@ -175,3 +177,35 @@ def test_not_a_run_store(tmp_path: Path) -> None:
     (tmp_path / "store.sqlite").write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(DataError, match="not a readable"):
         build_report(tmp_path)
+
+
+def test_perfect_system_and_empty_store(tmp_path: Path) -> None:
+    """No error at all: incoherence is NaN (never 0 or 1), survives report.json, reads n/a."""
+    a = system("perfect")
+    samples = [graded(a, f"i{q}", r, [True, True], 2 + r) for q in range(3) for r in range(4)]
+    run = fill(tmp_path / "run", [a], samples)
+    html = write_report(run, n_boot=20, detail_boot=20)
+    rep = Report.model_validate_json((run / "report" / "report.json").read_text())
+    inc = rep.systems[0].overall.incoherence
+    assert np.isnan(inc.estimate) and rep.systems[0].overall.accuracy.estimate == 1.0
+    assert any("incoherence is undefined" in w for w in rep.warnings)
+    assert "n/a" in html.read_text()
+    empty = tmp_path / "empty"
+    RunStore.create(empty).close()
+    rep = build_report(empty)
+    assert rep.systems == [] and rep.n_samples == 0
+    assert any("no samples" in w for w in rep.warnings)
+    assert write_report(empty).is_file()
+
+
+def test_corrupt_outcome_is_a_data_error(tmp_path: Path) -> None:
+    """A sample row whose outcome JSON is damaged: one-line DataError naming the store file."""
+    a = system("a")
+    run = fill(tmp_path / "run", [a], [graded(a, "i0", r, [True], 1) for r in range(3)])
+    conn = sqlite3.connect(run / "store.sqlite")
+    with conn:
+        conn.execute("UPDATE samples SET outcome = '{\"passed\": [tru' WHERE seed = 1")
+    conn.close()
+    with pytest.raises(DataError) as exc:
+        build_report(run)
+    assert "store.sqlite" in str(exc.value) and "\n" not in str(exc.value)
