@@ -1,8 +1,9 @@
 """Requests/s through the scripted server at 1 and 64 in flight.
 
 Each figure is printed beside baselines measured in the same run: raw aiohttp posts (the
-server's own ceiling), raw httpx posts, and the bare openai SDK client (so the last ratio is
-what our wrapper adds: gate, retries, cost). Medians of --reps runs.
+server's own ceiling), raw httpx posts, and the bare openai SDK client (so make_model / SDK is
+what our wrapper adds: gate, retries, cost); "make_model lean" is `extra: {client: lean}`.
+Medians of --reps runs.
 
     .venv/bin/python bench/models_scripted.py [--n 2000] [--reps 3]
 """
@@ -80,9 +81,13 @@ async def _openai_sdk(url: str, n: int, in_flight: int) -> float:
         await sdk.close()
 
 
-async def _make_model(url: str, n: int, in_flight: int) -> float:
+async def _make_model(url: str, n: int, in_flight: int, client: str = "sdk") -> float:
     cfg = ModelConfig(
-        provider="scripted", name="gpt-4o-mini", base_url=url, max_concurrency=in_flight
+        provider="scripted",
+        name="gpt-4o-mini",
+        base_url=url,
+        max_concurrency=in_flight,
+        extra={"client": client},
     )
     model = make_model(cfg)
     req = ModelRequest(
@@ -103,6 +108,7 @@ VARIANTS = {
     "raw httpx": _raw_httpx,
     "openai SDK": _openai_sdk,
     "make_model": _make_model,
+    "make_model lean": lambda url, n, k: _make_model(url, n, k, client="lean"),
 }
 
 
@@ -130,8 +136,11 @@ def main() -> None:
             base = med["raw aiohttp"]
             print(f"in flight {in_flight:>3} ({n} requests x {args.reps} runs, median req/s):")
             for k, v in med.items():
-                print(f"  {k:<11} {v:8.0f} req/s   {v / base:5.2f}x raw aiohttp")
+                print(f"  {k:<16} {v:8.0f} req/s   {v / base:5.2f}x raw aiohttp")
             print(f"  make_model / openai SDK = {med['make_model'] / med['openai SDK']:.2f}")
+            print(
+                f"  make_model lean / make_model = {med['make_model lean'] / med['make_model']:.2f}"
+            )
 
 
 if __name__ == "__main__":

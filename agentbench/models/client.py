@@ -33,7 +33,7 @@ C = TypeVar("C")
 # request fields a ModelConfig may default
 _DEFAULTED = ("temperature", "top_p", "top_k", "max_tokens", "reasoning_budget", "reasoning_effort")
 # ModelConfig.extra keys the model itself consumes; the rest go to the provider as extra body
-RESERVED_EXTRA = frozenset({"stream", "wire"})
+RESERVED_EXTRA = frozenset({"stream", "wire", "client"})
 
 
 class ClientModel(Model, Generic[C]):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from agentbench.config import ModelConfig
 from agentbench.errors import ConfigError, EnvironmentProblem
 from agentbench.models.base import Model
+from agentbench.models.client import ClientModel
 from agentbench.models.retry import RetryPolicy
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -62,6 +64,17 @@ def _check(cfg: ModelConfig) -> None:
             field="model.base_url",
             fix="set it to ScriptedServer.base_url (agentbench serve scripted prints it)",
         )
+    client = cfg.extra.get("client", "sdk")
+    if client not in ("sdk", "lean"):
+        raise ConfigError(
+            f"unknown client {client!r}", field="model.extra.client", fix="use sdk or lean"
+        )
+    if client == "lean" and cfg.provider in ("anthropic", "litellm"):
+        raise ConfigError(
+            f"the lean client speaks only the OpenAI wire, not {cfg.provider}",
+            field="model.extra.client",
+            fix="drop it, or use provider openai/local/scripted",
+        )
     wire = cfg.extra.get("wire", "openai")
     if wire not in ("openai", "anthropic"):
         raise ConfigError(
@@ -73,7 +86,9 @@ def make_model(cfg: ModelConfig, *, retry_policy: RetryPolicy | None = None) -> 
     """Build the Model for `cfg`: openai, anthropic, litellm, local (embedded server), scripted.
 
     `scripted` speaks the OpenAI wire by default; `extra: {wire: anthropic}` selects the
-    Anthropic one. `extra: {stream: true}` streams responses. `retry_policy` tunes backoff.
+    Anthropic one. `extra: {stream: true}` streams responses. `extra: {client: lean}` sends
+    OpenAI-wire calls over bare aiohttp instead of the SDK (benchmarks against local
+    servers). `retry_policy` tunes backoff.
     """
     _check(cfg)
     key = _api_key(cfg)
@@ -89,14 +104,21 @@ def make_model(cfg: ModelConfig, *, retry_policy: RetryPolicy | None = None) -> 
         from agentbench.models.litellm_model import LiteLLMModel
 
         return LiteLLMModel(cfg, base_url=cfg.base_url, **kw)
-    from agentbench.models.openai_model import OpenAIModel
+    cls: type[ClientModel[Any]]
+    if cfg.extra.get("client") == "lean":
+        from agentbench.models.lean_model import LeanOpenAIModel
 
+        cls = LeanOpenAIModel
+    else:
+        from agentbench.models.openai_model import OpenAIModel
+
+        cls = OpenAIModel
     if cfg.provider == "openai":
-        return OpenAIModel(cfg, base_url=cfg.base_url, **kw)
+        return cls(cfg, base_url=(cfg.base_url or "https://api.openai.com/v1").rstrip("/"), **kw)
     if cfg.provider == "local":
         from agentbench.models.local import ensure_local_server
 
         base = cfg.base_url or ensure_local_server()
-        return OpenAIModel(cfg, base_url=_openai_base(base), **kw)
+        return cls(cfg, base_url=_openai_base(base), **kw)
     assert cfg.base_url is not None  # checked above
-    return OpenAIModel(cfg, base_url=_openai_base(cfg.base_url), **kw)
+    return cls(cfg, base_url=_openai_base(cfg.base_url), **kw)

@@ -16,6 +16,26 @@ from agentbench.models.openai_wire import (
 from agentbench.records import ModelRequest, ModelResponse
 
 
+def build_kwargs(req: ModelRequest, provider: str, extra_body: dict[str, Any]) -> dict[str, Any]:
+    """chat.completions.create arguments for `req` (provider-specific extras in extra_body)."""
+    kw: dict[str, Any] = {"model": req.model, "messages": to_openai_messages(req.messages)}
+    if req.tools:
+        kw["tools"] = to_openai_tools(req.tools)
+    for f in ("temperature", "top_p", "seed", "stop", "reasoning_effort"):
+        if (v := getattr(req, f)) is not None:
+            kw[f] = v
+    extra = {**extra_body, **req.extra}
+    if req.max_tokens is not None:
+        # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
+        # local servers know only max_tokens
+        kw["max_completion_tokens" if provider == "openai" else "max_tokens"] = req.max_tokens
+    if req.top_k is not None and provider != "openai":
+        extra["top_k"] = req.top_k  # not in OpenAI's API; vLLM and llama.cpp take it
+    if extra:
+        kw["extra_body"] = extra
+    return kw
+
+
 class OpenAIModel(ClientModel[openai.AsyncOpenAI]):
     """Chat completions through `openai.AsyncOpenAI` (its own retries off)."""
 
@@ -26,24 +46,7 @@ class OpenAIModel(ClientModel[openai.AsyncOpenAI]):
 
     def build(self, req: ModelRequest) -> dict[str, Any]:
         """The keyword arguments for chat.completions.create."""
-        kw: dict[str, Any] = {"model": req.model, "messages": to_openai_messages(req.messages)}
-        if req.tools:
-            kw["tools"] = to_openai_tools(req.tools)
-        for f in ("temperature", "top_p", "seed", "stop", "reasoning_effort"):
-            if (v := getattr(req, f)) is not None:
-                kw[f] = v
-        extra = {**self.extra_body, **req.extra}
-        if req.max_tokens is not None:
-            # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
-            # local servers know only max_tokens
-            kw["max_completion_tokens" if self.cfg.provider == "openai" else "max_tokens"] = (
-                req.max_tokens
-            )
-        if req.top_k is not None and self.cfg.provider != "openai":
-            extra["top_k"] = req.top_k  # not in OpenAI's API; vLLM and llama.cpp take it
-        if extra:
-            kw["extra_body"] = extra
-        return kw
+        return build_kwargs(req, self.cfg.provider, self.extra_body)
 
     async def _send(self, client: openai.AsyncOpenAI, request: ModelRequest) -> ModelResponse:
         kw = self.build(request)

@@ -39,6 +39,9 @@ def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
             api_key_env=KEY_ENV,
             **kw,
         )
+    if provider == "lean":  # OpenAI wire over bare aiohttp
+        extra = {**kw.pop("extra", {}), "client": "lean"}
+        return ModelConfig(provider="scripted", name=name, base_url=srv.base_url, extra=extra, **kw)
     if provider == "litellm-anthropic":  # litellm speaking the Anthropic wire
         return ModelConfig(
             provider="litellm",
@@ -62,7 +65,7 @@ def ask(text: str = "say hello", **kw: Any) -> ModelRequest:
     )
 
 
-PROVIDERS = ["openai", "anthropic", "litellm", "litellm-anthropic"]
+PROVIDERS = ["openai", "anthropic", "litellm", "litellm-anthropic", "lean"]
 
 
 def wire_of(provider: str) -> str:

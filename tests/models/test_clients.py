@@ -214,6 +214,8 @@ def test_key_never_reaches_logs(
         ({"reasoning_budget": 1000, "max_tokens": 500}, "model.max_tokens"),
         ({"provider": "scripted", "base_url": None}, "model.base_url"),
         ({"extra": {"wire": "grpc"}}, "model.extra.wire"),
+        ({"extra": {"client": "fast"}}, "model.extra.client"),
+        ({"provider": "anthropic", "extra": {"client": "lean"}}, "model.extra.client"),
     ],
 )
 def test_bad_model_config_is_a_config_error(
