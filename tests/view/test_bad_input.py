@@ -90,6 +90,12 @@ def test_a_corrupt_trajectory_is_an_error_page_not_a_traceback(
         t0.write_text(t0.read_text() + '{"type": "obs')
         torn = site.render(paths.trajectory(0, key0))
         assert torn.status == 200 and b"cut off mid-write" in torn.body
+        # a trajectory written by a newer agentbench
+        key3 = demo.keys[("alpha", 3)]
+        t3 = run / runs[0].sample(key3).trajectory_path  # type: ignore[union-attr, operator]
+        t3.write_text(t3.read_text().replace('"schema_version":1', '"schema_version":99', 1))
+        newer = site.render(paths.trajectory(0, key3))
+        assert newer.status == 422 and b"newer than this agentbench" in newer.body
     finally:
         for r in runs:
             r.close()
@@ -107,6 +113,17 @@ def test_a_trajectory_path_outside_the_run_is_refused(demo: DemoRun, tmp_path: P
     finally:
         for r in runs:
             r.close()
+
+
+def test_a_port_in_use_is_one_line(demo: DemoRun) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        res = _cli(str(demo.run_dir), "--port", str(s.getsockname()[1]))
+    assert res.returncode == 3 and "Traceback" not in res.stderr
+    assert "--port" in res.stderr and "cannot listen" in res.stderr
 
 
 def test_export_refuses_a_folder_with_other_files(demo: DemoRun, tmp_path: Path) -> None:
