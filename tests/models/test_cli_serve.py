@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -69,11 +68,9 @@ def test_serve_scripted_bad_script_is_one_line_error(tmp_path: Path) -> None:
 def test_serve_local_help_says_it_is_tiny() -> None:
     from agentbench.commands.serve import app
 
-    start = time.monotonic()
     result = CliRunner().invoke(app, ["local", "--help"])
     assert result.exit_code == 0
     assert "rarely" in result.output and "135M" in result.output
-    assert time.monotonic() - start < 30
 
 
 @pytest.mark.slow

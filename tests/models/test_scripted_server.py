@@ -313,3 +313,16 @@ def test_bad_script_is_a_config_error_naming_file_and_field(
         assert info.value.field == field
     with pytest.raises(ConfigError):
         load_script(tmp_path / "missing.yaml")
+
+
+def test_responder_may_answer_with_a_fault() -> None:
+    def responder(call: ScriptedCall) -> Reply | Fault:
+        return Fault(kind="429", retry_after=1) if call.index == 0 else Reply(text="second")
+
+    with ScriptedServer(responder) as srv:
+        c = _oa(srv)
+        with pytest.raises(openai.RateLimitError):
+            c.chat.completions.create(model="m", messages=[{"role": "user", "content": "q"}])
+        out = c.chat.completions.create(model="m", messages=[{"role": "user", "content": "q"}])
+    assert out.choices[0].message.content == "second"
+    assert [call.index for call in srv.calls] == [0, 1]

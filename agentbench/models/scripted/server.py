@@ -18,7 +18,8 @@ from agentbench.models.scripted.types import Fault, Reply, ScriptedCall
 
 log = get_logger(__name__)
 
-Responder = Callable[[ScriptedCall], Reply]
+# A responder may also answer a call with a Fault (the call is still recorded in `calls`).
+Responder = Callable[[ScriptedCall], Reply | Fault]
 
 _OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 _ANTHROPIC_PATHS = ("/v1/messages", "/messages")
@@ -228,6 +229,9 @@ class ScriptedServer:
         except Exception as exc:  # a responder bug: answer 500 and log it, do not kill the server
             log.error("scripted_responder_failed", error=repr(exc), index=call.index)
             await self._error_reply(api, conn, 500, f"responder failed: {exc!r}")
+            return
+        if isinstance(reply, Fault):
+            await self._fault(api, reply, req, conn)
             return
         if reply.delay_s > 0:
             await asyncio.sleep(reply.delay_s)
