@@ -1,5 +1,7 @@
 """Sweep throughput, each figure beside a bound measured in the same run (medians of --reps).
 
+store:    durable sample writes/s into the run store, many in flight (group commit) vs one
+          commit per sample.
 evals:    one model call per sample (the MC/safety shape) through the scripted server and the
           project's model client, run as a sweep (executor + gate + run store with a durable
           write per sample) vs the same calls alone under a semaphore (no sweep, no store).
@@ -7,7 +9,7 @@ swebench: the real SWE-bench task on the tiny fixture suite (Docker sandbox, scr
           a fix, a look, submit; then grading in a fresh container) as a sweep vs the bound of
           sandbox start + the same commands + close + grading alone, at the same concurrency.
 
-    .venv/bin/python bench/sweep.py [--part evals|swebench|all] [--reps 3]
+    .venv/bin/python bench/sweep.py [--part store|evals|swebench|all] [--reps 3]
 """
 
 from __future__ import annotations
@@ -160,6 +162,45 @@ def bench_evals(reps: int, n: int) -> None:
             print(f"  {conc:>9}  {sw:>8.0f}  {ba:>10.0f}  {sw / ba:>10.2f}")
 
 
+# ------------------------------------------------------------------ store
+
+
+def bench_store(reps: int, n: int = 5000) -> None:
+    """Durable sample writes/s: many in flight (group commit) vs one commit per sample."""
+    from agentbench.sweep.store import RunStore
+
+    results = [
+        SampleResult(
+            key=SampleKey(task="t", instance_id=f"q{i % 100}", system="s", system_hash="h", seed=i),
+            status=SampleStatus.DONE,
+            outcome=ChoiceOutcome(probs=[1.0, 0.0, 0.0, 0.0], target=0),
+            resolved=True,
+        )
+        for i in range(n)
+    ]
+    group, serial = [], []
+    for _ in range(reps):
+        tmp = Path(tempfile.mkdtemp(prefix="bench-store-"))
+        try:
+            with RunStore.create(tmp / "a") as st:
+                t = time.perf_counter()
+                for f in [st.put_async(r) for r in results]:
+                    f.result()
+                group.append(n / (time.perf_counter() - t))
+            with RunStore.create(tmp / "b") as st:
+                t = time.perf_counter()
+                for r in results[: n // 10]:
+                    st.put(r)
+                serial.append(n // 10 / (time.perf_counter() - t))
+        finally:
+            shutil.rmtree(tmp)
+    g, s1 = statistics.median(group), statistics.median(serial)
+    print(f"store: durable sample writes/s, medians of {reps}")
+    print(
+        f"  group commit (all in flight) {g:>8.0f}   one commit per put {s1:>8.0f}   ratio {g / s1:.1f}"
+    )
+
+
 # ------------------------------------------------------------------ swebench
 
 FIX = "sed -i 's/return a + b  # BUG/return a * b/' calc/__init__.py"
@@ -256,13 +297,14 @@ def bench_swebench(reps: int, n: int) -> None:
 def main() -> None:
     """Parse arguments, run the parts."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["evals", "swebench", "all"], default="all")
+    ap.add_argument("--part", choices=["store", "evals", "swebench", "all"], default="all")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--n-evals", type=int, default=2000)
     ap.add_argument("--n-swe", type=int, default=8)
     args = ap.parse_args()
     configure("ERROR")
     parts: dict[str, Callable[[], None]] = {
+        "store": lambda: bench_store(args.reps),
         "evals": lambda: bench_evals(args.reps, args.n_evals),
         "swebench": lambda: bench_swebench(args.reps, args.n_swe),
     }
