@@ -79,7 +79,7 @@ class DockerSandbox:
         lim = self.limits
         mem = lim.memory_bytes()
         return self.client.api.create_host_config(
-            init=True,  # docker-init reaps orphans, so killed jobs leave no zombies
+            init=False,  # the supervisor is PID 1: unkillable from inside, and it reaps orphans
             network_mode="bridge" if self.network else "none",
             mem_limit=mem,
             memswap_limit=mem,  # no swap: over the limit means the OOM killer

@@ -14,6 +14,7 @@ from agentbench.sandbox.shell_script import command_line
 # if the worker does not answer within this many seconds it is replaced.
 KILL_GRACE_S = 3.0
 RESTART_TIMEOUT_S = 30.0
+PING_S = 1.0  # a long quiet command makes the host ask whether the worker died unseen
 _RECV = 1 << 18
 _MARKER = re.compile(rb":([SKDR])((?::\d{1,10}){1,2})")
 _MARKER_MAX = 40
@@ -175,9 +176,17 @@ class ShellSession:
         self._send(command_line(command, seq))
         deadline = time.monotonic() + timeout if timeout is not None else None
         timed_out = False
+        next_ping = time.monotonic() + PING_S
         while True:
-            marker = self._next_marker(cap, deadline)
+            wait_until = next_ping if deadline is None else min(deadline, next_ping)
+            marker = self._next_marker(cap, wait_until)
             if marker is None:
+                now = time.monotonic()
+                if deadline is None or now < deadline:
+                    # Quiet for a while: ask whether the worker still exists (P -> maybe D).
+                    self._send(b"P\n")
+                    next_ping = now + PING_S
+                    continue
                 if not timed_out:
                     timed_out = True
                     self._send(f"K{self.worker_pid} {seq}\n".encode())

@@ -1,16 +1,17 @@
 """The bash programs that run inside a sandbox: a supervisor and the worker shell it feeds.
 
-The supervisor is the container's main process (under docker-init) and reads framed lines
-from the attached stdin:
+The supervisor is the container's main process, PID 1 (which nothing inside the container
+can kill; it also reaps orphans), and reads framed lines from the attached stdin:
 
     C<line>   forward <line> (one line of bash) to the worker shell
     K<pid> <seq>  interrupt worker <pid> (like Ctrl-C), kill every descendant and their
                   process groups, then have the worker print a K marker for <seq> (timeout)
     R<pid>    kill worker <pid> and everything under it, then start a fresh worker
+    P         print a D marker if the worker's wrapper is gone (the host asks while waiting)
 
 It uses only bash builtins for K and R, so it can still kill a fork bomb that holds every
-pid the container may have. The worker is a plain bash with job control on (`set -m`), so
-each pipeline runs in its own process group. Markers on stdout start with a per-sandbox
+pid the container may have. The worker is an interactive bash with job control on
+(`set -m`), so each pipeline runs in its own process group and SIGINT acts like Ctrl-C. Markers on stdout start with a per-sandbox
 random token:
 
     <T>:R:<pid>:<wrapper>      worker ready (<wrapper> is the subshell that started it)
@@ -26,7 +27,7 @@ from __future__ import annotations
 SUPERVISOR = r"""
 __ab_main() {
   trap '' PIPE TERM INT HUP QUIT TSTP TTIN TTOU
-  local T=$1 WD=$2 line up t0=0 JOBS=/dev/shm/.agentbench-jobs
+  local T=$1 WD=$2 line up t0=0 JOBS=/dev/shm/.agentbench-jobs WRAP=0
   __ab_start() {
     # An interactive worker (-i) treats SIGINT like Ctrl-C in a terminal: the running
     # command line is abandoned, the shell survives. Its own stderr (prompts, job notices)
@@ -34,6 +35,7 @@ __ab_main() {
     exec 3> >(trap - PIPE TERM INT HUP QUIT TSTP TTIN TTOU
               bash --noprofile --norc --noediting -i 2>/dev/null
               printf '%s:D:%d:%d\n' "$T" $? "$BASHPID")
+    WRAP=$!
     # The sentinel is printed by PROMPT_COMMAND, which runs after every command line, also
     # after one abandoned because a job died of SIGINT; readonly so a command cannot drop it.
     printf '%s\n' 'PS1= PS2= PS0=; unset HISTFILE MAILCHECK; set +H +o history -m' \
@@ -63,7 +65,7 @@ __ab_main() {
         grp[$pid]=$3
         [[ -n ${spare[$3]} ]] && continue
         par[$pid]=$2
-        if [[ $2 == 1 && $pid != "$$" ]] && (( ${20} >= t0 )); then desc[$pid]=1; fi
+        if [[ $2 == 1 && $pid != "$$" && $pid != "$WRAP" ]] && (( ${20} >= t0 )); then desc[$pid]=1; fi
       done
       changed=1
       while ((changed)); do
@@ -82,6 +84,18 @@ __ab_main() {
       kill -9 -- "${!desc[@]}" 2>/dev/null
     done
   }
+  __ab_check() {
+    # `pkill -9 bash` can kill the worker and its wrapper at once: then no D line comes
+    # from the wrapper, so say it here when the host asks (P). PID 1 itself is unkillable.
+    local st=
+    ((WRAP)) || return 0
+    IFS= read -r st 2>/dev/null </proc/$WRAP/stat
+    st=${st##*) }
+    if [[ -z $st || $st == Z* || $st == X* ]]; then  # gone, or a zombie not yet reaped
+      printf '%s:D:%d:%d\n' "$T" 137 "$WRAP"
+      WRAP=0
+    fi
+  }
   __ab_start
   while IFS= read -r line; do
     case $line in
@@ -90,6 +104,7 @@ __ab_main() {
       K*) set -- ${line:1}
           kill -INT "$1" 2>/dev/null; __ab_killtree "$1" spare
           printf 'printf '\''%%s%%s:K:%%d\\n'\'' %s %s %d\n' "${T:0:16}" "${T:16}" "$2" >&3 ;;
+      P*) __ab_check ;;
       R*) __ab_killtree "${line:1}"; kill -9 "${line:1}" 2>/dev/null; exec 3>&-; __ab_start ;;
     esac
   done

@@ -88,6 +88,18 @@ def test_pkill_bash_does_not_take_the_sandbox_down(sandbox: DockerSandbox) -> No
     r = sandbox.exec("pkill bash; pkill -f bash; pkill -f agentbench; true", timeout=10)
     assert r.exit_code == 0  # SIGTERM: the interactive worker and the supervisor ignore it
     assert sandbox.exec("pwd").output == "/tmp\n"
+    # SIGKILL to every process it may signal: the worker dies (noticed within a second),
+    # the supervisor is PID 1 and survives, and a fresh shell takes over.
+    sandbox.write_file("/tmp/keep.txt", "files survive")
+    r = sandbox.exec("pkill -9 bash; kill -9 -1; sleep 30", timeout=20)
+    assert r.shell_restarted and r.exit_code == 137 and not r.timed_out
+    assert sandbox.exec("cat /tmp/keep.txt").output == "files survive"
+
+
+def test_orphans_are_reaped(sandbox: DockerSandbox) -> None:
+    sandbox.exec("for i in $(seq 20); do (sleep 0.05 &); done; sh -c 'sleep 0.05 & exit'")
+    sandbox.exec("sleep 0.5")
+    assert sandbox.exec("ps -eo stat= | grep -c '^Z'").output == "0\n"
 
 
 def test_earlier_background_jobs_survive_a_timeout(sandbox: DockerSandbox) -> None:
