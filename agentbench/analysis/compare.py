@@ -192,3 +192,20 @@ def _compare_kind(
         pairs=pairs,
         warnings=notes,
     )
+
+
+def write_comparison(comps: list[Comparison], out_dir: str | Path) -> Path:
+    """compare.json, one PNG per outcome kind and compare.html in `out_dir`; returns the HTML."""
+    from agentbench.analysis.html import render_compare_html
+    from agentbench.analysis.plots import compare_plot
+    from agentbench.analysis.write import write_files
+
+    out = Path(out_dir)
+    pngs = [compare_plot(c) for c in comps]
+    files = {f"compare_{c.kind}.png": p for c, p in zip(comps, pngs, strict=True)}
+    files["compare.json"] = (
+        "[" + ",".join(c.model_dump_json(indent=2) for c in comps) + "]"
+    ).encode()
+    files["compare.html"] = render_compare_html(comps, pngs).encode()
+    write_files(out, files)
+    return out / "compare.html"

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from agentbench.analysis.compare import Comparison
     from agentbench.analysis.report import Estimate, Report
 
 
@@ -46,3 +47,9 @@ def render_html(rep: Report, pngs: dict[str, bytes]) -> str:
         encoded.setdefault(k, "")
     title = rep.run_dir.rstrip("/").rsplit("/", 1)[-1]
     return _env().get_template("report.html.j2").render(rep=rep, pngs=encoded, title=title)
+
+
+def render_compare_html(comps: list[Comparison], pngs: list[bytes]) -> str:
+    """The comparison as one self-contained HTML page."""
+    encoded = [base64.b64encode(p).decode("ascii") for p in pngs]
+    return _env().get_template("compare.html.j2").render(comps=comps, pngs=encoded)

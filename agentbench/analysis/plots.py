@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from agentbench.analysis.compare import Comparison
     from agentbench.analysis.report import Estimate, Report
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
@@ -71,6 +72,7 @@ def decomposition_plot(rep: Report) -> bytes:
         ax.set_ylim(bottom=0)
     for ax in (ax1, ax2, ax3):
         ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, len(syss) - 0.4)
     return _png(fig)
 
 
@@ -134,3 +136,21 @@ def report_plots(rep: Report) -> dict[str, bytes]:
         "incoherence_by_length": length_plot(rep),
         "short_long_halves": halves_plot(rep),
     }
+
+
+def compare_plot(comp: Comparison) -> bytes:
+    """Paired differences (system − baseline) with their intervals, one panel per statistic."""
+    stats = (("accuracy", "Δ resolved / accuracy"), ("bias2", "Δ bias²"),
+             ("variance", "Δ variance"), ("incoherence", "Δ incoherence"))  # fmt: skip
+    pairs = comp.pairs
+    fig = _figure(10.0, max(2.4, 0.5 * len(pairs) + 1.6))
+    axes = fig.subplots(1, len(stats), sharey=True)
+    y = list(range(len(pairs)))
+    for ax, (attr, title) in zip(axes, stats, strict=True):
+        est = [getattr(p, attr) for p in pairs]
+        ax.errorbar([e.estimate for e in est], y, xerr=_err(est), fmt="o", capsize=4)
+        ax.axvline(0.0, color="#888", lw=1, ls="--")
+        ax.set_title(f"{title} ({comp.confidence:.0%} CI)", fontsize=9)
+    axes[0].set_yticks(y, [f"{p.system} − {p.baseline}" for p in pairs], fontsize=8)
+    axes[0].set_ylim(-0.6, len(pairs) - 0.4)
+    return _png(fig)

@@ -360,7 +360,9 @@ def _system_report(
             "are unsettled below that (METHODS.md §4)"
         )
     if a.dropped:
-        notes.append(f"system {label}: {len(a.dropped)} instances left out (see the system table)")
+        notes.append(
+            f'system {label}: {len(a.dropped)} instances left out (listed under "Instances left out")'
+        )
     if not math.isfinite(overall.incoherence.estimate):
         notes.append(f"system {label}: no errors at all, so incoherence is undefined (NaN)")
     pending = counts.get("pending", 0) + counts.get("running", 0)

@@ -119,13 +119,13 @@ def compare(
     ] = True,
     confidence: Annotated[float, typer.Option(help="Interval confidence level.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the comparison as JSON here.")
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write compare.html, compare.json and plots here."),
     ] = None,
 ) -> None:
     """Systems side by side on their shared instances; paired intervals for the differences."""
-    from agentbench.analysis.compare import compare_runs
-    from agentbench.analysis.write import write_files
+    from agentbench.analysis.compare import compare_runs, write_comparison
 
     comps = compare_runs(
         list(run_dirs),
@@ -168,10 +168,9 @@ def compare(
         out.print(d)
         for w in comp.warnings:
             out.print(f"[yellow]warning:[/] {w}", highlight=False)
-    if json_out is not None:
-        blob = "[" + ",".join(c.model_dump_json(indent=2) for c in comps) + "]"
-        write_files(json_out.parent, {json_out.name: blob.encode()})
-        out.print(f"[bold green]comparison:[/] {json_out}", highlight=False)
+    if out_dir is not None:
+        html = write_comparison(comps, out_dir)
+        out.print(f"[bold green]comparison:[/] {html}", highlight=False)
 
 
 class Source(StrEnum):

@@ -41,11 +41,13 @@ def test_report_and_compare_commands(tmp_path: Path) -> None:
     assert "alpha" in res.stdout and "beta" in res.stdout and "incoherence" in res.stdout
     assert "fewer than 30" in res.stdout and "MISSING" in res.stdout
     assert (run / "report" / "report.html").is_file()
-    out = tmp_path / "cmp" / "c.json"
-    res = _agentbench("compare", str(run), "--boot", "50", "--json", str(out))
+    out = tmp_path / "cmp"
+    res = _agentbench("compare", str(run), "--boot", "50", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert "paired differences" in res.stdout and "beta" in res.stdout
-    (comp,) = json.loads(out.read_text())
+    html = (out / "compare.html").read_text()
+    assert "beta − alpha" in html and "data:image/png;base64," in html
+    (comp,) = json.loads((out / "compare.json").read_text())
     assert comp["pairs"][0]["baseline"] == "alpha" and comp["n_shared"] == 12
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agentbench.analysis.compare import compare_runs
+from agentbench.analysis.compare import compare_runs, write_comparison
 from agentbench.errors import ConfigError, DataError
 from tests.analysis.stores import draw_tests, fill, graded, system
 
@@ -42,6 +42,9 @@ def test_clearly_better_system(tmp_path: Path) -> None:
     # the point difference is exactly the difference of the two systems' own estimates
     wa, sb = comp.systems[0].cell, comp.systems[1].cell
     assert pair.accuracy.estimate == pytest.approx(sb.accuracy.estimate - wa.accuracy.estimate)
+    html = write_comparison([comp], tmp_path / "out").read_text()
+    assert html.count('class="clear"') >= 3  # resolved, variance, error... intervals exclude 0
+    assert (tmp_path / "out" / "compare_tests.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_same_system_twice_is_not_different(tmp_path: Path) -> None:
