@@ -89,6 +89,16 @@ def _print_summary(s: SweepSummary) -> None:
         )
 
 
+def _term_as_interrupt() -> None:
+    """Treat SIGTERM (timeout, a scheduler) like Ctrl-C: same clean-up, same exit path."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _interrupted(run_dir: Path) -> None:
     """Ctrl-C: what is recorded stays; leave now without waiting for sample threads."""
     err.print(
@@ -140,6 +150,7 @@ def run_cmd(
         )
     spec = load_spec(spec_path, set_ or [])
     rd = run_dir or spec.resolved_run_dir()
+    _term_as_interrupt()
     try:
         with _LiveProgress(progress and err.is_terminal) as live:
             summary = run_sweep(
@@ -201,6 +212,7 @@ def demo_cmd(
 
     spec = load_spec(spec_path or demo.demo_spec_path(), set_ or [])
     provider = demo.provider_from_env()
+    _term_as_interrupt()
     with contextlib.ExitStack() as stack:
         base_url = None
         if provider is None:
