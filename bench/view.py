@@ -10,7 +10,9 @@ viewer's server on 127.0.0.1, and times (medians of --reps):
   baseline      RunStore.iter_results() over every sample (the whole store in memory),
                 and analysis.load_run (the report's column load)
 
-    .venv/bin/python bench/view.py [--reps 7] [--keep DIR]
+  export        (--export) the whole static export of the run, pages and size
+
+    .venv/bin/python bench/view.py [--reps 7] [--keep DIR] [--export]
 """
 
 from __future__ import annotations
@@ -195,6 +197,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--keep", type=Path, default=None, help="build the run here and keep it")
+    ap.add_argument("--export", action="store_true", help="also time the static export")
     a = ap.parse_args()
     configure("WARNING")
     tmp = Path(tempfile.mkdtemp(prefix="bench-view-"))
@@ -257,6 +260,18 @@ def main() -> None:
         for name in list(pages)[:2]:
             print(f"  {name:30s} {whole / results[name]:6.1f}x faster than iter_results, "
                   f"{cols / results[name]:5.1f}x faster than load_run")  # fmt: skip
+        if a.export:
+            from agentbench.view.export import export_site
+
+            runs = open_runs([run_dir])
+            t = time.perf_counter()
+            res = export_site(Site(runs), run_dir.parent / "export")
+            dt = time.perf_counter() - t
+            size = sum(f.stat().st_size for f in res.out_dir.rglob("*.html"))
+            print(f"\nstatic export: {res.n_pages:,} pages, {size / 2**20:.0f} MiB in {dt:.1f} s "
+                  f"({dt / res.n_pages * 1e3:.1f} ms/page; {len(res.errors)} error pages)")  # fmt: skip
+            for r in runs:
+                r.close()
         worst = max(results[n] for n in list(pages)[:2])
         print(f"\ntarget: instance and trajectory pages under 1 s: "
               f"{'met' if worst < 1.0 else 'NOT met'} (slowest {worst * 1e3:.0f} ms)")  # fmt: skip
