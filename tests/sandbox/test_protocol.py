@@ -74,3 +74,27 @@ def test_markers_split_across_reads_and_lookalikes() -> None:
 def test_command_line_is_one_line() -> None:
     line = command_line("echo 'a'\nprintf \"%s\" $HOME # done", 7)
     assert line.count(b"\n") == 1 and line.endswith(b"\n") and line.startswith(b"C__ab_seq=7; ")
+
+
+def test_sandbox_imports_nothing_above_it() -> None:
+    import ast
+    from pathlib import Path
+
+    import agentbench.sandbox as pkg
+
+    allowed = (
+        "agentbench.sandbox",
+        "agentbench.records",
+        "agentbench.errors",
+        "agentbench.logging",
+    )
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name.startswith("agentbench"):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
