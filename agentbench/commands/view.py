@@ -51,7 +51,7 @@ def view(
         except KeyboardInterrupt:
             pass
         finally:
-            server.server_close()
+            server.stop()
     finally:
         for r in opened:
             r.close()
