@@ -38,8 +38,8 @@ class _LiveProgress:
 
         self.enabled = enabled
         self.bar = Bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            TextColumn("[bold]{task.description}"),  # stats must fit 80 columns
+            BarColumn(bar_width=10),
             MofNCompleteColumn(),
             TextColumn("{task.fields[stats]}"),
             console=err,
@@ -56,13 +56,14 @@ class _LiveProgress:
         self.bar.__exit__(None, None, None)
 
     def __call__(self, p: Progress) -> None:
-        stats = (
-            f"running {p.running}  missing {p.missing}  retries {p.retries}  "
-            f"steps {p.steps}  cost ${p.cost_usd:.4f}"
-            + (f" (+{p.cost_unknown} unknown)" if p.cost_unknown else "")
-            + f"  elapsed {_fmt_s(p.elapsed_s)}  eta {_fmt_s(p.eta_s)}"
-            + ("  [yellow]cost limit reached[/]" if p.stopped_by_cost else "")
-        )
+        parts = [f"{p.running} run", f"{p.missing} missing"]
+        if p.retries:
+            parts.append(f"{p.retries} retry")
+        cost = f"${p.cost_usd:.4f}" + (f"+{p.cost_unknown}?" if p.cost_unknown else "")
+        parts += [f"{p.steps} steps", cost, f"eta {_fmt_s(p.eta_s)}"]
+        if p.stopped_by_cost:
+            parts.append("[yellow]cost limit[/]")
+        stats = " · ".join(parts)
         if self.task_id is None:
             self.task_id = self.bar.add_task("samples", total=p.to_run, stats=stats)
         self.bar.update(self.task_id, completed=p.finished + p.not_scheduled, stats=stats)
