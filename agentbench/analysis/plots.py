@@ -93,10 +93,10 @@ def length_plot(rep: Report) -> bytes:
     names = [s.system for s in syss]
     _lines(ax1, xs, [[g.cell.incoherence for g in s.groups] for s in syss], names)
     _lines(ax2, xs, [[g.cell.accuracy for g in s.groups] for s in syss], names)
-    ax1.set_title(f"incoherence by length group (k={rep.n_groups})")
+    ax1.set_title("incoherence by length group")
     ax2.set_title(_label(syss[0].kind) if syss else "resolved rate")
     for ax in (ax1, ax2):
-        ax.set_xlabel("mean length of the group (actions)")
+        ax.set_xlabel("mean length of the group (actions or tokens)")
         ax.set_ylim(bottom=0)
         if syss:
             ax.legend(fontsize=8)

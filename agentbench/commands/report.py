@@ -38,7 +38,9 @@ def _print_report(rep: Report) -> None:
             _est(c.incoherence),
         )  # fmt: skip
     out.print(table)
-    groups = Table(title=f"incoherence by length group (k={rep.n_groups}, mean actions)")
+    groups = Table(
+        title=f"by length: up to {rep.n_groups} equal-size instance groups by mean length; halves"
+    )
     for col in ("system", "group", "inst.", "mean length", "resolved / acc.", "incoherence"):
         groups.add_column(col, justify="left" if col == "system" else "right")
     for s in rep.systems:
