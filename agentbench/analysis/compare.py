@@ -58,7 +58,8 @@ class Comparison(Out):
 
 def _collect(run_dirs: list[Path]) -> dict[str, list[tuple[str, str, Arranged]]]:
     """kind -> [(label, run_dir, arranged)] over every system of every run."""
-    loaded = [load_run(rd) for rd in run_dirs]
+    # task-qualified ids: runs holding different numbers of tasks still line up
+    loaded = [load_run(rd, task_prefix=True) for rd in run_dirs]
     names = Counter(s.name for d in loaded for s in d.systems)
     out: dict[str, list[tuple[str, str, Arranged]]] = {}
     for d in loaded:

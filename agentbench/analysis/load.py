@@ -99,8 +99,12 @@ def _parse_vectors(texts: list[str], run_dir: Path) -> list[list[float]]:
     return out
 
 
-def load_run(run_dir: str | Path) -> RunData:
-    """Read the samples of a run folder; a folder without a readable store is a DataError."""
+def load_run(run_dir: str | Path, *, task_prefix: bool | None = None) -> RunData:
+    """Read the samples of a run folder; a folder without a readable store is a DataError.
+
+    Question ids are instance ids, prefixed "task/" when `task_prefix` (default: only
+    when the run holds more than one task).
+    """
     rd = Path(run_dir)
     with RunStore.open(rd) as store:
         systems = store.systems()
@@ -118,7 +122,7 @@ def load_run(run_dir: str | Path) -> RunData:
             fix="the store is corrupt or from another program",
         ) from None
     tasks = {r[0] for r in rows}
-    prefix = len(tasks) > 1
+    prefix = len(tasks) > 1 if task_prefix is None else task_prefix
     status_counts: dict[str, dict[str, int]] = {}
     missing: list[MissingRow] = []
     cols: dict[str, list[tuple[object, ...]]] = {TESTS: [], CHOICE: [], VECTOR: []}

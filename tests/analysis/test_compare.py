@@ -72,3 +72,15 @@ def test_compare_bad_input(tmp_path: Path) -> None:
     rb = fill(tmp_path / "rb", [other], [graded(other, "zzz", r, [True], 2) for r in range(4)])
     with pytest.raises(DataError, match="share no instance"):
         compare_runs([ra, rb], n_boot=20)
+
+
+def test_runs_with_different_task_sets_line_up(tmp_path: Path) -> None:
+    """Run b also holds a second task: the shared task's instances still pair up."""
+    rng = np.random.default_rng(3)
+    ra = _run(tmp_path / "ra", "a", [np.full(2, 0.5)] * 6, 6, rng)
+    b = system("b")
+    samples = [graded(b, f"i{q:03d}", r, [True, r % 2 == 0], 3) for q in range(6) for r in range(6)]
+    samples += [graded(b, "x", r, [True], 3, task="other") for r in range(6)]
+    rb = fill(tmp_path / "rb", [b], samples)
+    (comp,) = compare_runs([ra, rb], n_boot=50)
+    assert comp.n_shared == 6
