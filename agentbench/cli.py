@@ -11,7 +11,11 @@ from rich.console import Console
 
 from agentbench.errors import UserError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Measure how AI agents fail: bias, variance, incoherence.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Measure how AI agents fail: bias, variance, incoherence.",
+)
 err = Console(stderr=True)
 
 # (module, typer sub-app name or None to merge top-level commands, help)

@@ -15,7 +15,9 @@ class ModelConfig(Record):
     provider: Literal["openai", "anthropic", "litellm", "local", "scripted"]
     name: str
     base_url: str | None = None
-    api_key_env: str | None = None  # name of the env var holding the key; the key itself is never stored
+    api_key_env: str | None = (
+        None  # name of the env var holding the key; the key itself is never stored
+    )
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None

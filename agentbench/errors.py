@@ -8,8 +8,14 @@ class UserError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str | None = None, field: str | None = None,
-                 fix: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.path = path
         self.field = field
         self.fix = fix

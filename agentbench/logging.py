@@ -12,7 +12,9 @@ def configure(level: str = "WARNING", json: bool = False) -> None:
     """Route structlog (and stdlib logging) to stderr at `level`."""
     lvl = getattr(logging, level.upper(), logging.WARNING)
     logging.basicConfig(stream=sys.stderr, level=lvl, format="%(message)s")
-    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    renderer = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -27,5 +29,9 @@ def configure(level: str = "WARNING", json: bool = False) -> None:
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    """A structlog logger bound to `name`."""
+    """A structlog logger bound to `name`; unconfigured, it logs warnings and up to stderr."""
+    if not structlog.is_configured():
+        # structlog's own default prints every level to stdout, which would mix library
+        # chatter into command output; the CLI and tests reconfigure as they need.
+        configure()
     return structlog.get_logger(name)

@@ -266,9 +266,12 @@ class DockerSandbox:
         base = shlex.quote(base_commit or "HEAD")
         specs = " ".join(shlex.quote(f":(exclude){p}") for p in exclude or [])
         # A throw-away index: untracked files show up without touching the agent's index.
+        # `cp -p` keeps the index's mtime: git treats entries as racily clean by comparing
+        # file and index mtimes, so a fresh mtime would hide a same-size edit made in the
+        # same second as the last `git add`.
         script = (
             f"( cd {root} || exit 97; idx=$(mktemp) || exit 98; "
-            'cp "$(git rev-parse --git-path index)" "$idx" 2>/dev/null; '
+            'cp -p "$(git rev-parse --git-path index)" "$idx" 2>/dev/null; '
             f'GIT_INDEX_FILE="$idx" git add -A -- . {specs} >/dev/null 2>&1; '
             f'GIT_INDEX_FILE="$idx" git -c core.quotepath=false diff --cached --binary --no-color --no-ext-diff {base} -- . {specs} 2>"$idx.err"; '
             'rc=$?; [ $rc -eq 0 ] || cat "$idx.err"; rm -f "$idx" "$idx.err"; exit $rc )'

@@ -88,6 +88,15 @@ def test_diff_includes_untracked_files_and_honours_exclusions(
         assert fresh.read_file("/repo/bin.dat") == bytes(range(256))
 
 
+def test_diff_sees_same_size_edit_made_in_the_same_second(sandbox: DockerSandbox) -> None:
+    base = _make_repo(sandbox)
+    # Same size and same second as the commit, then a diff a second later: the stat data
+    # match, so only git's racy-entry check (index mtime vs file mtime) sees the edit.
+    sandbox.exec("cd /repo && printf 'a\\nc\\n' > m.py && sleep 1.2")
+    patch = sandbox.diff(base, repo="/repo")
+    assert "-b" in patch and "+c" in patch
+
+
 def test_diff_of_unchanged_tree_is_empty_and_bad_base_is_an_infra_error(
     sandbox: DockerSandbox,
 ) -> None:
