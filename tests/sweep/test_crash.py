@@ -61,6 +61,28 @@ def _wait_for(run: Path, n: int, proc: subprocess.Popen[bytes], timeout: float =
         time.sleep(0.05)
 
 
+def _partial_trajectories(run: Path) -> list[Path]:
+    """Trajectory files with a start but no end event yet (a sample mid-run)."""
+    out = []
+    for p in (run / "trajectories").rglob("*.jsonl"):
+        try:
+            text = p.read_text()
+        except FileNotFoundError:
+            continue
+        if text and '"type":"end"' not in text:
+            out.append(p)
+    return out
+
+
+def _wait_mid_sample(run: Path, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until some sample is mid-trajectory, so the signal lands inside one."""
+    t0 = time.monotonic()
+    while not _partial_trajectories(run):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - t0 < timeout, "no sample seen mid-run"
+        time.sleep(0.01)
+
+
 def _ledger(run: Path) -> list[tuple[int, str]]:
     lines = (run / "ledger.txt").read_text().splitlines()
     return [(int(a), b) for a, b in (ln.split() for ln in lines)]
@@ -71,13 +93,14 @@ def test_interrupt_and_resume(
     tmp_path: Path, seed_spec: dict[str, Any], sig: signal.Signals
 ) -> None:
     run = Path(seed_spec["run_dir"])
-    seed_spec["tasks"][0]["sleep_s"] = 0.25
+    seed_spec["tasks"][0]["sleep_s"] = 0.5
     seed_spec["seeds"] = 6  # 3 instances × 2 systems × 6 seeds = 36 samples
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(seed_spec))
 
     proc = _start(spec_path)
     _wait_for(run, 10, proc)
+    _wait_mid_sample(run, proc)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == (-9 if sig == signal.SIGKILL else 130), stderr
@@ -90,7 +113,7 @@ def test_interrupt_and_resume(
         statuses = {r.status for r in store.iter_results()}
     assert 10 <= len(done_before) < 36
     assert SampleStatus.RUNNING in statuses  # samples in flight at the kill
-    partial = [p for p in (run / "trajectories").rglob("*.jsonl") if read_trajectory(p).end is None]
+    partial = _partial_trajectories(run)
     assert partial, "the kill should have caught samples mid-trajectory"
 
     proc2 = _start(spec_path)
