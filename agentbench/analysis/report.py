@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field
 
 from agentbench.analysis.arrange import Arranged, arrange, compact
 from agentbench.analysis.load import TESTS, VECTOR, RunData, load_run
+from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError
 from agentbench.logging import get_logger
 from agentbench.metrics import (
@@ -85,6 +86,7 @@ class SystemReport(Out):
 
     system: str
     system_hash: str
+    description: str = ""  # model, sampling, scaffold and limits, in one line
     kind: Literal["tests", "choice"]
     n_samples: int
     n_done: int
@@ -162,6 +164,19 @@ def cell_of(model: FeatureModel, lengths: np.ndarray, boot: Boot, detail: bool =
         mean_length=float(np.nanmean(valid)) if np.isfinite(valid).any() else math.nan,
         **stats,
     )
+
+
+def describe(cfg: SystemConfig) -> str:
+    """One line naming what makes the system: model, temperature, scaffold, step limit."""
+    m = cfg.model
+    parts = [f"{m.provider}:{m.name}"]
+    if m.temperature is not None:
+        parts.append(f"T={m.temperature:g}")
+    if m.reasoning_effort or m.reasoning_budget:
+        parts.append(f"reasoning={m.reasoning_effort or m.reasoning_budget}")
+    parts.append(f"scaffold {cfg.scaffold}")
+    parts.append(f"≤{cfg.limits.max_steps} steps")
+    return " · ".join(parts)
 
 
 def _reason(error: str) -> str:
@@ -368,9 +383,11 @@ def _system_report(
     pending = counts.get("pending", 0) + counts.get("running", 0)
     if pending:
         notes.append(f"system {label}: {pending} samples are still pending or running")
+    cfg = next((s.config for s in data.systems if s.hash == h), None)
     return SystemReport(
         system=label,
         system_hash=h,
+        description="" if cfg is None else describe(cfg),
         kind="tests" if kind == TESTS else "choice",
         n_samples=sum(counts.values()),
         n_done=counts.get("done", 0),

@@ -161,6 +161,7 @@ def test_write_report_is_self_contained(tmp_path: Path) -> None:
     assert len(imgs) == 3
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in imgs)
     assert "incoherence" in html and ">a<" in html and ">b<" in html
+    assert "scripted:fixture · T=0.2 · scaffold bash-react" in html  # what system a is
     rep = Report.model_validate(json.loads((run / "report" / "report.json").read_text()))
     assert [s.system for s in rep.systems] == ["a", "b"]
     for name in ("decomposition", "incoherence_by_length", "short_long_halves"):
