@@ -43,6 +43,7 @@ class _Tests:
 
     @property
     def names(self) -> list[str]:
+        """FAIL_TO_PASS then PASS_TO_PASS, the order of every outcome vector."""
         return [*self.f2p, *self.p2p]
 
 
