@@ -65,9 +65,10 @@ def build_messages(
     instructions: str | None = None,
 ) -> list[Message]:
     """System instruction, few-shot turns, then the question as this unroll shows it."""
-    msgs = [Message(role="system", content=instructions or INSTRUCTIONS[fmt])]
+    msg = Message
+    msgs = [msg(role="system", content=instructions or INSTRUCTIONS[fmt])]
     for s in shots:
-        msgs.append(Message(role="user", content=render_question(s, None, fmt)))
-        msgs.append(Message(role="assistant", content=render_answer(s, fmt)))
-    msgs.append(Message(role="user", content=render_question(q, order, fmt)))
+        msgs.append(msg(role="user", content=render_question(s, None, fmt)))
+        msgs.append(msg(role="assistant", content=render_answer(s, fmt)))
+    msgs.append(msg(role="user", content=render_question(q, order, fmt)))
     return msgs

@@ -36,7 +36,7 @@ from agentbench.tasks.mc.embeddings import Embedder, EmbeddingSpec, make_embedde
 from agentbench.tasks.mc.extract import extract_letter, extract_open, extract_probs
 from agentbench.tasks.mc.prompts import Format, build_messages
 from agentbench.tasks.mc.questions import MCQuestion
-from agentbench.tasks.mc.unroll import Unroll, plan_unroll, to_original
+from agentbench.tasks.mc.unroll import ShotPool, Unroll, plan_unroll, to_original
 
 
 class MCTaskSpec(Record):
@@ -90,10 +90,10 @@ class MCTask:
         self.name = spec.name
         self.questions = questions if questions is not None else load_questions(spec.dataset)
         self._by_id = {q.id: q for q in self.questions}
-        self._models: dict[str, Model] = {}
+        self._models: dict[int, tuple[SystemConfig, Model]] = {}
         self._embedder: Embedder | None = None
-        # the pool few-shot examples come from: the selected questions themselves
-        self._pool = self.questions
+        # few-shot examples come from the selected questions themselves
+        self._pool = ShotPool(self.questions, spec.shots, salt=f"{spec.dataset.seed}")
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> MCTask:
@@ -122,15 +122,14 @@ class MCTask:
             self.question(qid),
             seed,
             contexts=s.contexts,
-            shots=s.shots,
             pool=self._pool,
             shuffle=s.shuffle and s.format != "open",
             salt=f"{s.dataset.seed}",
         )
 
-    def prompt(self, qid: str, seed: int) -> list[Message]:
+    def prompt(self, qid: str, seed: int, u: Unroll | None = None) -> list[Message]:
         """The exact messages unroll `seed` of `qid` sends."""
-        u = self.unroll(qid, seed)
+        u = u or self.unroll(qid, seed)
         q = self.question(qid)
         return build_messages(
             q, u.order, self.spec.format, [self._by_id[i] for i in u.shots], self.spec.instructions
@@ -141,20 +140,23 @@ class MCTask:
         u = self.unroll(key.instance_id, key.seed)
         req = ModelRequest(
             model=system.model.name,
-            messages=self.prompt(key.instance_id, key.seed),
+            messages=self.prompt(key.instance_id, key.seed, u),
             seed=u.request_seed,
             max_tokens=self.spec.max_tokens,
         )
         return req, u
 
     def _model(self, system: SystemConfig) -> Model:
-        h = system.config_hash() + str(system.model.max_concurrency) + str(system.model.base_url)
-        m = self._models.get(h)
-        if m is None:
-            from agentbench.models import make_model
+        # executors pass the same system objects every time: key by identity (hashing the
+        # config per sample costs more than the rest of the sample's bookkeeping)
+        hit = self._models.get(id(system))
+        if hit is not None and hit[0] is system:
+            return hit[1]
+        from agentbench.models import make_model
 
-            m = self._models[h] = make_model(system.model)
-        return m
+        model = make_model(system.model)
+        self._models[id(system)] = (system, model)
+        return model
 
     async def arun_sample(
         self, key: SampleKey, system: SystemConfig, run_dir: Path
@@ -180,7 +182,7 @@ class MCTask:
 
     async def aclose(self) -> None:
         """Close model clients bound to the running loop."""
-        for m in self._models.values():
+        for _, m in self._models.values():
             closer = getattr(m, "aclose", None)
             if closer is not None:
                 await closer()

@@ -33,35 +33,57 @@ class Unroll:
     request_seed: int
 
 
+class ShotPool:
+    """Few-shot examples for (question, context): from the question's subject when it has
+    enough other questions (MMLU's convention), else from the whole pool; never the question
+    itself. Chosen once per (question, context) and cached: all samples of a context share it.
+    """
+
+    def __init__(self, pool: list[MCQuestion], shots: int, salt: str = "") -> None:
+        self.shots = shots
+        self.salt = salt
+        self.ids = [p.id for p in pool]
+        self.by_subject: dict[str, list[str]] = {}
+        for p in pool:
+            if p.subject:
+                self.by_subject.setdefault(p.subject, []).append(p.id)
+        self._cache: dict[tuple[str, int], tuple[str, ...]] = {}
+
+    def choose(self, q: MCQuestion, context: int) -> tuple[str, ...]:
+        """The example ids of context `context` for question `q`."""
+        key = (q.id, context)
+        got = self._cache.get(key)
+        if got is not None:
+            return got
+        same = self.by_subject.get(q.subject, []) if q.subject else []
+        # `same` includes q when q is in the pool: it needs shots others besides q
+        cands = same if len(same) - (q.subject in self.by_subject) >= self.shots else self.ids
+        chosen: tuple[str, ...] = ()
+        if self.shots > 0 and cands:
+            # draw one extra and drop q if drawn: no O(pool) copy of the candidates per call
+            k = min(self.shots + 1, len(cands))
+            picks = _rng(self.salt, "ctx", q.id, context).sample(range(len(cands)), k)
+            chosen = tuple([cands[i] for i in picks if cands[i] != q.id][: self.shots])
+        self._cache[key] = chosen
+        return chosen
+
+
 def plan_unroll(
     q: MCQuestion,
     seed: int,
     *,
     contexts: int,
-    shots: int,
-    pool: list[MCQuestion],
+    pool: ShotPool,
     shuffle: bool,
     salt: str = "",
 ) -> Unroll:
-    """The unroll `seed` of `q`: its context's examples (from `pool`, never `q`), its order."""
+    """The unroll `seed` of `q`: its context's examples (from `pool`), its option order."""
     context, sample = seed % contexts, seed // contexts
-    others = [p for p in pool if p.id != q.id]
-    same = [p for p in others if q.subject and p.subject == q.subject]
-    # examples from the question's own subject when it has enough (MMLU's convention)
-    candidates = same if len(same) >= shots else others
-    chosen: list[str] = []
-    if shots > 0 and candidates:
-        chosen = [
-            p.id
-            for p in _rng(salt, "ctx", q.id, context).sample(
-                candidates, min(shots, len(candidates))
-            )
-        ]
     order = list(range(q.n_options))
     if shuffle:
         _rng(salt, "order", q.id, seed).shuffle(order)
     req_seed = _rng(salt, "request", q.id, seed).getrandbits(31)
-    return Unroll(seed, context, sample, tuple(order), tuple(chosen), req_seed)
+    return Unroll(seed, context, sample, tuple(order), pool.choose(q, context), req_seed)
 
 
 def to_original(displayed: list[float], order: tuple[int, ...]) -> list[float]:
