@@ -61,4 +61,20 @@ class SystemConfig(Record):
         # where the model is served and where its cache lives do not change the system
         for k in ("base_url", "api_key_env", "max_concurrency", "cache", "cache_dir"):
             d["model"].pop(k, None)
+        # The scaffold is named by file: its content (templates included) must be in the
+        # hash, or editing a shipped YAML would silently mix two behaviours under one key.
+        d["scaffold_digest"] = scaffold_digest(self.scaffold, self.scaffold_overrides)
         return content_hash(d)
+
+
+def scaffold_digest(scaffold: str, overrides: dict[str, Any]) -> str | None:
+    """Content hash of the resolved scaffold, or None when no scaffold file of that name exists."""
+    from agentbench.agent.scaffold import (  # lazy: config stays a leaf
+        load_scaffold,
+        resolve_scaffold_path,
+    )
+
+    path = resolve_scaffold_path(scaffold)
+    if not path.is_file():
+        return None  # e.g. systems imported from other tools name their scaffold only
+    return load_scaffold(path, overrides).content_hash()

@@ -1,0 +1,47 @@
+"""SystemConfig hashing: what changes behaviour changes the sample keys, nothing else does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from agentbench.agent.scaffold import SCAFFOLDS_DIR
+from agentbench.config import ModelConfig, SystemConfig
+
+
+def _system(scaffold: str, **kw) -> SystemConfig:
+    return SystemConfig(
+        name=kw.pop("name", "s"),
+        model=ModelConfig(provider="scripted", name="m", **kw),
+        scaffold=scaffold,
+    )
+
+
+def test_name_serving_and_cache_do_not_change_the_hash() -> None:
+    a = _system("bash-react")
+    b = _system("bash-react", name="renamed", base_url="http://127.0.0.1:1", cache=True)
+    assert a.config_hash() == b.config_hash()
+    assert a.config_hash() != _system("bash-react", temperature=0.5).config_hash()
+    assert a.config_hash() != _system("bash-block").config_hash()
+
+
+def test_editing_a_scaffold_file_changes_the_hash(tmp_path: Path) -> None:
+    shutil.copytree(SCAFFOLDS_DIR, tmp_path / "scaffolds")
+    path = tmp_path / "scaffolds" / "bash-react.yaml"
+    before = _system(str(path)).config_hash()
+    assert _system(str(path)).config_hash() == before  # stable
+    path.write_text(path.read_text() + "\n# comment only\n")
+    assert _system(str(path)).config_hash() == before  # a comment is not behaviour
+    template = tmp_path / "scaffolds" / "templates" / "swe_task.j2"
+    template.write_text(template.read_text() + "\nAlways run the tests first.\n")
+    assert _system(str(path)).config_hash() != before  # a template is
+    overridden = _system(str(path)).model_copy(
+        update={"scaffold_overrides": {"truncation": {"head_chars": 7}}}
+    )
+    assert overridden.config_hash() != before
+
+
+def test_a_scaffold_name_without_a_file_still_hashes() -> None:
+    # Systems imported from other tools name a scaffold that is not a file here.
+    h = _system("mini-swe-agent-imported").config_hash()
+    assert h == _system("mini-swe-agent-imported").config_hash()
