@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 out = Console()
 err = Console(stderr=True)
+MISSING_SHOWN = 20  # rows of the terminal's missing-sample table
 
 
 def _est(e: Estimate) -> str:
@@ -56,6 +57,15 @@ def _print_report(rep: Report) -> None:
                     _est(c.accuracy), _est(c.incoherence),
                 )  # fmt: skip
     out.print(groups)
+    if rep.missing:
+        miss = Table(title=f"MISSING samples: {rep.n_missing} (excluded from every statistic)")
+        for col in ("system", "instance", "seed", "attempts", "reason"):
+            miss.add_column(col, justify="right" if col in ("seed", "attempts") else "left")
+        for m in rep.missing[:MISSING_SHOWN]:
+            miss.add_row(m.system, m.instance_id, str(m.seed), str(m.attempts), m.reason)
+        if rep.n_missing > MISSING_SHOWN:
+            miss.caption = f"first {MISSING_SHOWN} shown; all in the HTML report"
+        out.print(miss)
     for w in rep.warnings:
         out.print(f"[yellow]warning:[/] {w}", highlight=False)
 

@@ -39,7 +39,8 @@ def test_report_and_compare_commands(tmp_path: Path) -> None:
     res = _agentbench("report", str(run), "--boot", "50", "--detail-boot", "20", "--groups", "3")
     assert res.returncode == 0, res.stderr
     assert "alpha" in res.stdout and "beta" in res.stdout and "incoherence" in res.stdout
-    assert "fewer than 30" in res.stdout and "MISSING" in res.stdout
+    assert "fewer than 30" in res.stdout and "MISSING samples: 1" in res.stdout
+    assert "sandbox: container did not start" in res.stdout
     assert (run / "report" / "report.html").is_file()
     out = tmp_path / "cmp"
     res = _agentbench("compare", str(run), "--boot", "50", "--out", str(out))
