@@ -210,3 +210,19 @@ def test_corrupt_outcome_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         build_report(run)
     assert "store.sqlite" in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_reference_grouping_bins_unknown_instances_by_edges(tmp_path: Path) -> None:
+    """An instance the reference never ran is binned by the reference's length edges."""
+    a, b = system("a", 0.2), system("b", 0.8)
+    data = []
+    for sys_ in (a, b):
+        for q in range(6):
+            data += [graded(sys_, f"i{q}", r, [r % 2 == 0], 10 * q + r % 3) for r in range(4)]
+    data += [graded(b, "late", r, [r % 3 == 0], 1000) for r in range(4)]  # only b has it
+    rep = build_report(fill(tmp_path / "run", [a, b], data), n_boot=20, detail_boot=20,
+                       groups=3, reference_system="a")  # fmt: skip
+    by = {s.system: s for s in rep.systems}
+    assert [g.cell.n_questions for g in by["a"].groups] == [2, 2, 2]
+    assert [g.cell.n_questions for g in by["b"].groups] == [2, 2, 3]  # "late" joins the last
+    assert by["b"].groups[-1].max_length > 900
