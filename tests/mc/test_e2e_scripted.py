@@ -332,3 +332,35 @@ def test_open_ended_embeddings_variance(tmp_path: Path, mwe_dir: Path) -> None:
     assert r.outcome.text.startswith("<answer>I would decline")  # type: ignore[union-attr]
     html = write_report(rep, tmp_path / "rep")
     assert "embedding variance" in html.read_text()
+
+
+def test_blocking_path_matches_the_async_path(tmp_path: Path) -> None:
+    # Ray workers call run_sample (blocking); the local executor awaits arun_sample
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agentbench.models.scripted import ScriptedServer
+    from agentbench.records import SampleKey
+    from tests.mc.sweeps import scripted_system
+
+    spec = letter_spec(dataset={"source": "procedural", "n": 3, "difficulty": 2})
+    task = make_task(spec)
+    with ScriptedServer(KnownDistributionResponder(task, known_dist(task))) as srv:
+        system = scripted_system("m", srv.base_url)
+        keys = [
+            SampleKey(task="arith", instance_id=q, system="m", system_hash=system.config_hash(),
+                      seed=s)
+            for q in task.instance_ids() for s in range(4)
+        ]  # fmt: skip
+        with ThreadPoolExecutor(4) as pool:
+            blocking = list(pool.map(lambda k: task.run_sample(k, system, tmp_path), keys))
+
+        async def run_async() -> list[Any]:
+            try:
+                return [await task.arun_sample(k, system, tmp_path) for k in keys]
+            finally:
+                await task.aclose()
+
+        awaited = asyncio.run(run_async())
+    assert [r.outcome for r in blocking] == [r.outcome for r in awaited]
+    assert all(r.status == "done" for r in blocking)

@@ -177,7 +177,16 @@ class MCTask:
         if self.spec.format == "open":
             import asyncio
 
-            return asyncio.run(self._grade_open(key, resp, started))
+            async def once() -> SampleResult:
+                try:
+                    return await self._grade_open(key, resp, started)
+                finally:
+                    # a provider client belongs to this short-lived loop: close it with it
+                    closer = getattr(self._embedder, "aclose", None)
+                    if closer is not None:
+                        await closer()
+
+            return asyncio.run(once())
         return self.grade(key, u, resp, started)
 
     async def aclose(self) -> None:
