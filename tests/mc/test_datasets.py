@@ -135,3 +135,13 @@ def test_registry_builds_the_mc_task() -> None:
         {"kind": "mc", "name": "x", "dataset": {"n": 2, "difficulty": [1, 2]}}
     )
     assert task.name == "x" and len(task.instance_ids()) == 4
+
+
+def test_example_sweep_spec_builds() -> None:
+    from agentbench.sweep.spec import load_spec
+    from agentbench.sweep.taskload import build_task
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_spec(root / "sweeps" / "mc.yaml")
+    task = build_task(spec.tasks[0])
+    assert len(task.instance_ids()) == 15 and spec.seed_list() == list(range(30))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agentbench.tasks.mc import MCTask, make_task
 from agentbench.tasks.mc.extract import extract_letter
 from agentbench.tasks.mc.questions import LETTERS
 from agentbench.tasks.mc.unroll import to_original
+from tests.mc.helpers import write_rows
 
 
 def _task(**kw: object) -> MCTask:
@@ -53,3 +56,28 @@ def test_no_shuffle_keeps_order() -> None:
     t = _task()
     q = t.instance_ids()[0]
     assert {t.unroll(q, s).order for s in range(10)} == {(0, 1, 2, 3)}
+
+
+def test_fewshot_from_a_separate_split_and_same_subject(tmp_path: Path) -> None:
+    test_rows = [
+        {"question": f"math {i}?", "subject": "math", "choices": ["1", "2"], "answer": 0}
+        for i in range(3)
+    ] + [{"question": "geo?", "subject": "geo", "choices": ["x", "y"], "answer": 1}]
+    dev_rows = [
+        {"question": f"dev math {i}?", "subject": "math", "choices": ["3", "4"], "answer": 1}
+        for i in range(5)
+    ] + [{"question": "dev geo?", "subject": "geo", "choices": ["p", "q"], "answer": 0}]
+    test = write_rows(tmp_path / "test.jsonl", test_rows)
+    dev = write_rows(tmp_path / "dev.jsonl", dev_rows)
+    t = make_task({"kind": "mc", "shots": 2, "contexts": 3,
+                   "dataset": {"source": "mmlu", "path": str(test), "split": "test"},
+                   "fewshot": {"source": "mmlu", "path": str(dev), "split": "dev"}})  # fmt: skip
+    for s in range(6):
+        shots = t.unroll("math-test-00000", s).shots
+        assert len(shots) == 2 and all(x.startswith("math-dev-") for x in shots)
+        # geo has one dev example: too few for 2 shots, so any subject is used
+        assert len(t.unroll("geo-test-00003", s).shots) == 2
+    msgs = t.prompt("math-test-00000", 0)
+    assert [m.role for m in msgs] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert msgs[1].content.startswith("dev math") and msgs[2].content == "Answer: B"
+    assert msgs[-1].content.startswith("math 0?")

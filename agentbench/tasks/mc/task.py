@@ -48,6 +48,7 @@ class MCTaskSpec(Record):
     format: Format = "letter"  # letter | probs | tags (safety) | open (options removed)
     contexts: int = Field(10, ge=1)  # C few-shot contexts; seeds are spread over them
     shots: int = Field(3, ge=0)  # examples per context
+    fewshot: DatasetSpec | None = None  # where examples come from (e.g. MMLU dev); default: the set
     shuffle: bool = False  # shuffle the options per unroll (answers are mapped back)
     instructions: str | None = None  # replaces the format's system instruction
     max_tokens: int | None = Field(None, ge=1)  # per request; else the model config's
@@ -92,8 +93,10 @@ class MCTask:
         self._by_id = {q.id: q for q in self.questions}
         self._models: dict[int, tuple[SystemConfig, Model]] = {}
         self._embedder: Embedder | None = None
-        # few-shot examples come from the selected questions themselves
-        self._pool = ShotPool(self.questions, spec.shots, salt=f"{spec.dataset.seed}")
+        # few-shot examples: a separate set (e.g. MMLU's dev split) or the selected questions
+        shots = load_questions(spec.fewshot) if spec.fewshot is not None else self.questions
+        self._shots_by_id = {q.id: q for q in shots}
+        self._pool = ShotPool(shots, spec.shots, salt=f"{spec.dataset.seed}")
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> MCTask:
@@ -132,7 +135,11 @@ class MCTask:
         u = u or self.unroll(qid, seed)
         q = self.question(qid)
         return build_messages(
-            q, u.order, self.spec.format, [self._by_id[i] for i in u.shots], self.spec.instructions
+            q,
+            u.order,
+            self.spec.format,
+            [self._shots_by_id[i] for i in u.shots],
+            self.spec.instructions,
         )
 
     def request(self, key: SampleKey, system: SystemConfig) -> tuple[ModelRequest, Unroll]:
