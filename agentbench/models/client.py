@@ -4,10 +4,12 @@ concurrency gate, retries, cost — around one provider call (`_send`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import weakref
 from abc import abstractmethod
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
@@ -61,7 +63,11 @@ class ClientModel(Model, Generic[C]):
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, C] = (
             weakref.WeakKeyDictionary()
         )
+        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._bg_loop: asyncio.AbstractEventLoop | None = None
+        self._bg_finalizer: weakref.finalize[Any, Any] | None = None
         self._bg_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -138,17 +144,21 @@ class ClientModel(Model, Generic[C]):
 
     async def aclose(self) -> None:
         """Close the client of the running loop."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None and hasattr(client, "close"):
-            await client.close()  # type: ignore[attr-defined]
+        closer = self._closers.pop(asyncio.get_running_loop(), None)
+        if closer is not None and not closer.done():
+            closer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closer
 
     def close(self) -> None:
         """Stop the background loop and close the cache file."""
         with self._bg_lock:
             loop, self._bg_loop = self._bg_loop, None
         if loop is not None:
+            if self._bg_finalizer is not None:
+                self._bg_finalizer.detach()
             asyncio.run_coroutine_threadsafe(self.aclose(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
+            _stop_loop(loop)
         if self.cache is not None:
             self.cache.close()
 
@@ -159,7 +169,23 @@ class ClientModel(Model, Generic[C]):
         client = self._clients.get(loop)
         if client is None:
             client = self._clients[loop] = self._make_client()
+            # asyncio.run cancels leftover tasks before closing its loop: this one then
+            # closes the client, so per-run loops leave no open connections behind
+            # (the task must not reference the model, or an unused model would never be freed)
+            task = loop.create_task(_close_when_cancelled(client, type(self)._close_client))
+            _LIVE_CLOSERS.add(task)  # the loop keeps only weak references to its tasks
+            task.add_done_callback(_LIVE_CLOSERS.discard)
+            self._closers[loop] = task
         return client
+
+    @staticmethod
+    async def _close_client(client: Any) -> None:
+        """Close one SDK client (its connection pool)."""
+        close = getattr(client, "close", None)
+        if close is not None:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
 
     async def _checked_send(self, client: C, req: ModelRequest) -> ModelResponse:
         try:
@@ -186,7 +212,41 @@ class ClientModel(Model, Generic[C]):
             if self._bg_loop is None:
                 loop = asyncio.new_event_loop()
                 threading.Thread(
-                    target=loop.run_forever, name=f"model-{self.name}", daemon=True
+                    target=_run_until_stopped, args=(loop,), name=f"model-{self.name}", daemon=True
                 ).start()
                 self._bg_loop = loop
+                # an unused model that nobody closed still stops its thread when freed
+                self._bg_finalizer = weakref.finalize(self, _stop_loop, loop)
             return self._bg_loop
+
+
+_LIVE_CLOSERS: set[asyncio.Task[None]] = set()
+
+
+async def _close_when_cancelled(client: Any, close: Callable[[Any], Awaitable[None]]) -> None:
+    """Wait until the loop's owner cancels leftover tasks, then close `client`."""
+    try:
+        await asyncio.get_running_loop().create_future()
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await close(client)
+        raise
+
+
+def _stop_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop a background loop from any thread (the model that owned it is gone or closed)."""
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(loop.stop)
+
+
+def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+    """Thread body of a model's background loop: serve until stopped, finish tasks, close."""
+    try:
+        loop.run_forever()
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    finally:
+        loop.close()

@@ -77,12 +77,6 @@ class LeanOpenAIModel(ClientModel[aiohttp.ClientSession]):
                 raise  # aiohttp's read timeouts are both: keep it a timeout
             raise LeanConnectionError(f"{type(exc).__name__}: {exc}") from exc
 
-    async def aclose(self) -> None:
-        """Close the session of the running loop."""
-        session = self._clients.pop(asyncio.get_running_loop(), None)
-        if session is not None:
-            await session.close()
-
 
 def _loads(raw: bytes) -> Any:
     try:

@@ -79,6 +79,5 @@ class LiteLLMModel(ClientModel[ModuleType]):
             acc.add(chunk)
         return acc.result()
 
-    async def aclose(self) -> None:
+    async def _close_client(self, client: ModuleType) -> None:
         """litellm keeps module-level clients: nothing of ours to close."""
-        self._clients.clear()

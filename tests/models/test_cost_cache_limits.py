@@ -161,3 +161,39 @@ def test_gate_passes_on_slots_of_cancelled_waiters() -> None:
         return gate.in_use
 
     assert asyncio.run(run()) == 1
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "lean"])
+def test_per_run_event_loops_leave_no_connection_open(provider: str) -> None:
+    import time
+
+    with ScriptedServer.from_replies([Reply(text="ok")]) as srv:
+        model = model_for(provider, srv)
+        for _ in range(3):
+            asyncio.run(model.acomplete(ask()))  # an executor's per-unroll loop
+        model.complete(ask())
+        assert srv.open_connections >= 1  # the blocking path keeps its pool
+        model.close()
+        deadline = time.monotonic() + 5
+        while srv.open_connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert srv.open_connections == 0
+
+
+def test_a_model_nobody_closed_frees_its_thread_and_connections() -> None:
+    import gc
+    import time
+
+    with ScriptedServer.from_replies([Reply(text="ok")]) as srv:
+        before = threading.active_count()
+        model = model_for("openai", srv)
+        model.complete(ask())
+        assert threading.active_count() == before + 1 and srv.open_connections == 1
+        del model
+        gc.collect()
+        deadline = time.monotonic() + 5
+        while (
+            srv.open_connections or threading.active_count() > before
+        ) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert srv.open_connections == 0 and threading.active_count() == before

@@ -75,6 +75,11 @@ class ScriptedServer:
             raise RuntimeError("ScriptedServer is not running: use `with srv:` or start()")
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open now (keep-alive ones included)."""
+        return len(self._conns)
+
     def inject(self, fault: Fault) -> None:
         """Answer the next `fault.count` chat requests with `fault` instead of a reply."""
         with self._lock:
