@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from agentbench.tasks.synthetic import data
+from agentbench.tasks.synthetic import data, experiment
 from agentbench.tasks.synthetic import tokenizer as tok
+from agentbench.tasks.synthetic.config import load_config
 
 
 def test_problem_has_the_set_condition_number_and_is_seeded() -> None:
@@ -56,3 +58,48 @@ def test_sequence_layout() -> None:
     assert (s[:, 0] == tok.BOS).all() and (s[:, 25] == tok.SEP).all()
     assert torch.equal(tok.decode(s[:, 1:25]), tok.quantize(x))
     assert torch.equal(tok.decode(s[:, 26:]), tok.quantize(data.steepest_step(p, x)))
+
+
+def _orthants_around_b(x: torch.Tensor, b: torch.Tensor, lo: float, hi: float) -> int:
+    """How many of the 2^d sign orthants of x − b hold an iterate at distance lo..hi from b."""
+    r = x - b
+    dist = r.norm(dim=-1)
+    sel = r[(dist > lo) & (dist < hi)]
+    code = ((sel > 0).long() * (2 ** torch.arange(x.shape[1]))).sum(-1)
+    return int(torch.unique(code).numel())
+
+
+def test_offset_cloud_alone_leaves_most_sides_of_b_untrained() -> None:
+    # why the spread exists: trajectories from one offset cloud reach b through one tube
+    p = data.make_problem(seed=0, start_offset=0.5, start_radius=0.15)
+    x = data.generate_iterates(p, 256, 256, seed=1, spread=0.0)
+    assert _orthants_around_b(x, p.b, 0.05, 0.3) <= 8
+
+
+@pytest.mark.parametrize("name", ["tiny", "cpu", "paper"])
+def test_packaged_training_data_surrounds_the_minimum(name: str) -> None:
+    cfg = load_config(name)
+    # the real config's problem and start mixture; fewer trajectories keep the test fast
+    cfg = cfg.model_copy(
+        update={"data": cfg.data.model_copy(update={"n_train": 256, "n_heldout": 8})}
+    )
+    problem = experiment.build_problem(cfg)
+    train_x, eval_x = experiment.build_data(cfg, problem, torch.device("cpu"))
+    assert _orthants_around_b(train_x, problem.b, 0.05, 0.3) >= 12
+    # and the rollout cloud lies inside the wide part of the start distribution
+    corner = (problem.start_center - problem.b).abs().max() + problem.start_radius
+    assert cfg.problem.train_spread > 0 and corner <= cfg.problem.train_radius
+    assert eval_x.shape[1] == problem.d
+
+
+def test_train_starts_mix_the_cloud_and_the_wide_cube() -> None:
+    p = data.make_problem(seed=0, start_offset=0.5, start_radius=0.15)
+    x0 = data.sample_train_starts(p, 4000, torch.Generator().manual_seed(0), 0.5, 0.75)
+    in_cloud = ((x0 - p.start_center).abs() <= p.start_radius).all(-1)
+    assert ((x0 - p.b).abs() <= 0.75).all()
+    # half come from the cloud, plus the few wide starts that happen to land inside it
+    assert 0.45 < float(in_cloud.float().mean()) < 0.6
+    same = data.sample_train_starts(p, 4000, torch.Generator().manual_seed(0), 0.5, 0.75)
+    assert torch.equal(x0, same)
+    only_cloud = data.sample_train_starts(p, 100, torch.Generator().manual_seed(0), 0.0, 0.75)
+    assert ((only_cloud - p.start_center).abs() <= p.start_radius).all()

@@ -23,6 +23,10 @@ class ProblemConfig(Record):
     b_scale: float = Field(1.0, ge=0.0)
     start_offset: float = Field(1.0, ge=0.0)
     start_radius: float = Field(0.25, ge=0.0)
+    # training starts: this fraction from b + train_radius·U[-1,1]^d, the rest from the
+    # rollout cloud (data.sample_train_starts says why)
+    train_spread: float = Field(0.5, ge=0.0, le=1.0)
+    train_radius: float = Field(1.0, gt=0.0)
 
 
 class DataConfig(Record):

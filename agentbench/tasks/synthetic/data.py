@@ -7,10 +7,18 @@ length exactly η, and it descends whenever ‖g‖₂ > η λ_max / 2 (because
 f(x+u) − f(x) = −η‖g‖ + ½ uᵀAu ≤ −η‖g‖ + ½ η² λ_max); closer than that to b the iterate
 zig-zags around the minimum at distance about η.
 
-Start points are a cloud: ``center + radius · U[−1, 1]^d`` with the centre at Euclidean
-distance ``start_offset`` from b in a seeded random direction **(ours)**. An offset cloud
-makes the error at step 0 mostly systematic (the mean start is far from b); a cloud
-centred on b would give incoherence ≈ 1 − 1/N at step 0 by construction.
+Rollout start points are a cloud: ``center + radius · U[−1, 1]^d`` with the centre at
+Euclidean distance ``start_offset`` from b in a seeded random direction **(ours)**. An
+offset cloud makes the error at step 0 mostly systematic (the mean start is far from b);
+a cloud centred on b would give incoherence ≈ 1 − 1/N at step 0 by construction.
+
+Training trajectories start from a mixture **(ours)**: a fraction ``spread`` from a wide
+cube ``b + spread_radius · U[−1, 1]^d`` around the minimum, the rest from the rollout
+cloud. Trajectories from the offset cloud alone fill one thin tube into b, so a model
+never sees the field off that tube (measured: at 0.01–0.2 from b in random directions a
+model trained that way predicts updates with cosine ≈ 0 to the true ones), and a
+rollout that drifts off the tube has no restoring force and sails past b. Starts from
+every side of b teach the field that pulls the iterate back.
 
 Everything numeric is float64 on the given device; the problem (A, b and the start
 centre) is drawn on the CPU from the seed so it is the same on every device.
@@ -102,6 +110,20 @@ def sample_starts(problem: Problem, n: int, generator: torch.Generator) -> torch
     return problem.start_center.to(dev) + problem.start_radius * (2 * u - 1)
 
 
+def sample_train_starts(
+    problem: Problem, n: int, generator: torch.Generator, spread: float, spread_radius: float
+) -> torch.Tensor:
+    """n training starts: each from the wide cube around b with probability `spread`, else the cloud."""
+    dev = generator.device
+    cloud = sample_starts(problem, n, generator)
+    if spread <= 0:
+        return cloud
+    u = torch.rand(n, problem.d, generator=generator, device=dev, dtype=torch.float64)
+    wide = problem.b.to(dev) + spread_radius * (2 * u - 1)
+    pick = torch.rand(n, 1, generator=generator, device=dev) < spread
+    return torch.where(pick, wide, cloud)
+
+
 def trajectories(problem: Problem, x0: torch.Tensor, steps: int) -> torch.Tensor:
     """Ground-truth iterates (n, steps + 1, d) from starts x0 (n, d), computed on x0's device."""
     p = problem.to(x0.device)
@@ -121,16 +143,19 @@ def generate_iterates(
     seed: int,
     device: torch.device | str = "cpu",
     chunk: int = 4096,
+    spread: float = 0.0,
+    spread_radius: float = 1.0,
 ) -> torch.Tensor:
     """Training inputs: the first `steps` iterates of n_traj trajectories, flat (n_traj·steps, d).
 
-    Generated in chunks of trajectories on the device from a seeded device generator.
+    Generated in chunks of trajectories on the device from a seeded device generator;
+    starts as in `sample_train_starts`.
     """
     gen = torch.Generator(device=device).manual_seed(seed)
     parts = []
     for start in range(0, n_traj, chunk):
         n = min(chunk, n_traj - start)
-        x0 = sample_starts(problem, n, gen)
+        x0 = sample_train_starts(problem, n, gen, spread, spread_radius)
         parts.append(trajectories(problem, x0, steps)[:, :steps].reshape(-1, problem.d))
     return torch.cat(parts)
 

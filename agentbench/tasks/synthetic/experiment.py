@@ -111,9 +111,14 @@ def build_data(cfg: SynthConfig, problem: Any, device: Any) -> tuple[Any, Any]:
     torch = _torch()
     from agentbench.tasks.synthetic.data import generate_iterates
 
-    dc = cfg.data
-    train_x = generate_iterates(problem, dc.n_train, dc.steps, seed=cfg.seed + 1, device=device)
-    held = generate_iterates(problem, dc.n_heldout, dc.steps, seed=cfg.seed + 2, device=device)
+    dc, pc = cfg.data, cfg.problem
+    spread = {"spread": pc.train_spread, "spread_radius": pc.train_radius}
+    train_x = generate_iterates(
+        problem, dc.n_train, dc.steps, seed=cfg.seed + 1, device=device, **spread
+    )
+    held = generate_iterates(
+        problem, dc.n_heldout, dc.steps, seed=cfg.seed + 2, device=device, **spread
+    )
     pick = torch.linspace(0, held.shape[0] - 1, min(dc.eval_pairs, held.shape[0]), device=device)
     return train_x, held[pick.round().long()]
 
