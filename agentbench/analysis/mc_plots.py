@@ -66,23 +66,26 @@ def _length_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
 
 
 def _halves_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
-    rows = [r for r in rep.rows.get("kl", []) if r["group"] == "all" and r["half"] != "all"]
-    if not rows:
+    def halves(loss: str) -> list[dict[str, Any]]:
+        return [r for r in rep.rows.get(loss, []) if r["group"] == "all" and r["half"] != "all"]
+
+    if not halves("kl"):
         return None
-    names = [s.name for s in rep.systems if any(r["system"] == s.name for r in rows)]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    names = [s.name for s in rep.systems if any(r["system"] == s.name for r in halves("kl"))]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     width = 0.38
-    for j, half in enumerate(("short", "long")):
-        sel = [next(r for r in rows if r["system"] == n and r["half"] == half) for n in names]
-        xs = [i + (j - 0.5) * width for i in range(len(names))]
-        axes[0].bar(xs, [r["incoherence"] for r in sel], width, yerr=_err(sel, "incoherence"),
-                    capsize=3, label=f"{half} half")  # fmt: skip
-        axes[1].bar(xs, [r["accuracy"] for r in sel], width, yerr=_err(sel, "accuracy"),
-                    capsize=3, label=f"{half} half")  # fmt: skip
-    for ax, title in zip(axes, ("incoherence (KL)", "accuracy"), strict=True):
+    panels = (("kl", "incoherence", "incoherence (KL)"), ("brier", "incoherence",
+              "incoherence (Brier)"), ("kl", "accuracy", "accuracy"))  # fmt: skip
+    for ax, (loss, stat, title) in zip(axes, panels, strict=True):
+        rows = halves(loss)
+        for j, half in enumerate(("short", "long")):
+            sel = [next(r for r in rows if r["system"] == n and r["half"] == half) for n in names]
+            xs = [i + (j - 0.5) * width for i in range(len(names))]
+            ax.bar(xs, [r[stat] for r in sel], width, yerr=_err(sel, stat), capsize=3,
+                   label=f"{half} half")  # fmt: skip
         ax.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
         ax.set_ylim(0, 1)
-        ax.set_title(f"Median split per question: {title}")
+        ax.set_title(f"Median split per question: {title}", fontsize=9)
         ax.legend(fontsize=7)
     fig.tight_layout()
     name = "overthinking.png"
