@@ -258,6 +258,13 @@ def questions(
     path: str | None = typer.Option(None, help="Local file/folder in the source's schema."),
     n: int = typer.Option(3, help="Procedural: questions per difficulty level."),
     difficulty: str = typer.Option("3", help="Procedural: steps, comma-separated."),
+    config: str | None = typer.Option(
+        None, help="Hub config (gpqa: diamond|main; mmlu: all|subject)."
+    ),
+    split: str | None = typer.Option(
+        None, help="Hub split (gpqa: train; mmlu: test|dev|validation)."
+    ),
+    token_env: str = typer.Option("HF_TOKEN", help="Env var holding a hub token (GPQA is gated)."),
     limit: int = typer.Option(5, help="How many to print."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
@@ -269,8 +276,9 @@ def questions(
     try:
         levels = [int(x) for x in difficulty.split(",") if x.strip()]
         spec = DatasetSpec.model_validate(
-            {"source": source, "path": path, "n": n, "difficulty": levels}
-        )
+            {"source": source, "path": path, "n": n, "difficulty": levels, "config": config,
+             "split": split, "token_env": token_env}
+        )  # fmt: skip
     except (ValueError, ValidationError) as exc:
         raise ConfigError(str(exc).splitlines()[0], field="--source") from None
     qs = load_questions(spec)

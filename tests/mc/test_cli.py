@@ -96,6 +96,9 @@ def test_bad_input_is_one_line_through_the_real_entry_point(tmp_path: Path) -> N
     assert r.returncode != 0
     err = r.stderr.strip()
     assert len(err.splitlines()) == 1 and str(bad) in err and "answer" in err
+    r = _cli("mc", "questions", "--source", "gpqa", "--config", "diamond")  # HF_HUB_OFFLINE=1
+    assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1
+    assert "Idavidrein/gpqa" in r.stderr and "dataset.path" in r.stderr
     r = _cli("mc", "report", str(tmp_path))
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
     assert "no run store" in r.stderr
