@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -106,8 +107,15 @@ def _effective_systems(spec: SweepSpec) -> list[SystemConfig]:
     ]
 
 
+_KEY_IN_NAME = re.compile(r"[0-9a-f]{24}")
+
+
 def _remove_stale_trajectories(run_dir: Path, keys: set[str], known: list[str]) -> int:
-    """Delete partial trajectory files of samples about to be re-run (one walk of the folder)."""
+    """Delete trajectory files of samples about to run (left by a crash or a failed attempt).
+
+    Trajectory files carry the 24-hex sample key in their name; one walk of the folder finds
+    them, so a sample that crashed before its RUNNING mark was committed is covered too.
+    """
     n = 0
     for rel in known:
         p = run_dir / rel
@@ -119,9 +127,8 @@ def _remove_stale_trajectories(run_dir: Path, keys: set[str], known: list[str]) 
         return n
     for dirpath, _dirs, files in os.walk(root):
         for f in files:
-            # trajectory files carry the 24-hex sample key in their name
-            stem = f.split(".", 1)[0]
-            if any(k in stem for k in keys):
+            m = _KEY_IN_NAME.search(f)
+            if m is not None and m.group(0) in keys:
                 Path(dirpath, f).unlink()
                 n += 1
     return n
@@ -150,14 +157,14 @@ def run_sweep(
         planned = plan_samples(spec, tasks)
         done = store.done_keys()
         todo: list[PlannedSample] = [p for p in planned if p.key.key not in done]
-        prior = store.status_of({p.key.key for p in todo})
-        rerun = {k for k, (status, _) in prior.items() if status != "done"}
+        todo_keys = {p.key.key for p in todo}
+        prior = store.status_of(todo_keys)
         known = [
             r.trajectory_path
-            for k in rerun
+            for k in prior
             if (r := store.get(k)) is not None and r.trajectory_path is not None
         ]
-        removed = _remove_stale_trajectories(rd, rerun, known)
+        removed = _remove_stale_trajectories(rd, todo_keys, known)
         if removed:
             log.info("stale_trajectories_removed", n=removed)
         stats = store.stats()

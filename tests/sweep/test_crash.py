@@ -110,9 +110,7 @@ def test_interrupt_and_resume(
     with RunStore.open(run) as store:
         done_before = store.done_keys()
         kept = {k: store.get(k) for k in done_before}
-        statuses = {r.status for r in store.iter_results()}
     assert 10 <= len(done_before) < 36
-    assert SampleStatus.RUNNING in statuses  # samples in flight at the kill
     partial = _partial_trajectories(run)
     assert partial, "the kill should have caught samples mid-trajectory"
 

@@ -121,3 +121,23 @@ def test_chat_task_through_scripted_server(tmp_path: Path) -> None:
             want = scripted_answer(r.key.instance_id, r.key.seed, temp)
             assert r.outcome.answer_text == want
             assert r.usage.output_tokens == 4
+
+
+def test_stale_trajectory_without_a_row_is_replaced(seed_spec: dict[str, Any]) -> None:
+    """A crash can leave a trajectory file before the RUNNING mark was committed."""
+    from agentbench.records import Message, StartEvent
+    from agentbench.sweep.plan import plan_samples
+    from agentbench.sweep.taskload import build_task
+    from agentbench.trajectory import TrajectoryWriter, read_trajectory
+
+    from .sweeptasks import trajectory_rel
+
+    spec = validate_spec(seed_spec, "spec.yaml")
+    key = plan_samples(spec, [build_task(t) for t in spec.tasks])[0].key
+    run = Path(seed_spec["run_dir"])
+    with TrajectoryWriter(run / trajectory_rel(key)) as tw:
+        tw.write(StartEvent(key=key, t=0.0, messages=[Message(role="user", content="old")]))
+    run_sweep(spec)
+    traj = read_trajectory(run / trajectory_rel(key))
+    starts = [e for e in traj.events if e.type == "start"]
+    assert len(starts) == 1 and starts[0].t > 0 and traj.end is not None
