@@ -1,4 +1,21 @@
-"""Models: one interface over the openai, anthropic and litellm clients; local and scripted servers."""
+"""Models: one interface over the openai, anthropic and litellm clients; local and scripted servers.
+
+    model = make_model(ModelConfig(provider="scripted", name="gpt-4o-mini", base_url=srv.base_url))
+    resp = await model.acomplete(request, seed_index=seed)   # or model.complete(...) from a thread
+
+- providers: openai, anthropic, litellm (every other provider, vLLM), local (the embedded
+  SmolLM2 server, started on demand), scripted (a ScriptedServer; OpenAI wire, or
+  `extra: {wire: anthropic}`).
+- ModelConfig.extra keys read here: `stream` (bool), `wire`, `client` (`sdk` default, or
+  `lean`: OpenAI wire over bare aiohttp, for benchmarks against local servers); any other key
+  goes to the provider in the request body.
+- Retries (ours only; the SDKs' are off): 429 (retry-after honoured), 5xx, timeouts, dropped
+  connections, unreadable bodies; counted in ModelResponse.retries; exhausted →
+  InfraError("model_api"). A refused request (other 4xx) → ModelRequestError, not retried;
+  401/403 → EnvironmentProblem naming the key variable.
+- Cost: None when the price is unknown, never 0 (pricing.py). Cached responses keep their
+  original usage and cost, marked cached=True, so a resumed run hits the same limits.
+"""
 
 from agentbench.models.base import Model
 from agentbench.models.factory import make_model
