@@ -18,6 +18,16 @@ from agentbench.records import (
 )
 from agentbench.sweep.store import RunStore
 
+_HASHES: dict[int, tuple[SystemConfig, str]] = {}
+
+
+def _hash(sys_: SystemConfig) -> str:
+    """config_hash() once per config object (it dumps and hashes the whole config)."""
+    hit = _HASHES.get(id(sys_))
+    if hit is None or hit[0] is not sys_:
+        hit = _HASHES[id(sys_)] = (sys_, sys_.config_hash())
+    return hit[1]
+
 
 def system(name: str, temperature: float = 0.5) -> SystemConfig:
     """A scripted system config (the config only labels samples here)."""
@@ -41,7 +51,7 @@ def graded(
     ok = bool(all(passed))
     return SampleResult(
         key=SampleKey(task=task, instance_id=instance, system=sys_.name,
-                      system_hash=sys_.config_hash(), seed=seed),
+                      system_hash=_hash(sys_), seed=seed),
         status=SampleStatus.DONE,
         outcome=TestOutcome(tests=names, passed=[bool(p) for p in passed],
                             fail_to_pass=names[:1], pass_to_pass=names[1:], resolved=ok),
@@ -60,7 +70,7 @@ def choice_sample(
     probs[answer] = 1.0
     return SampleResult(
         key=SampleKey(task="mc", instance_id=instance, system=sys_.name,
-                      system_hash=sys_.config_hash(), seed=seed),
+                      system_hash=_hash(sys_), seed=seed),
         status=SampleStatus.DONE,
         outcome=ChoiceOutcome(probs=probs, target=target),
         resolved=answer == target,
@@ -74,7 +84,7 @@ def missing_sample(sys_: SystemConfig, instance: str, seed: int, error: str) -> 
     """An infra failure: no outcome."""
     return SampleResult(
         key=SampleKey(task="swe", instance_id=instance, system=sys_.name,
-                      system_hash=sys_.config_hash(), seed=seed),
+                      system_hash=_hash(sys_), seed=seed),
         status=SampleStatus.MISSING,
         attempts=3,
         error=error,

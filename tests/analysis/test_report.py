@@ -36,7 +36,9 @@ def test_known_truth_within_intervals(tmp_path: Path) -> None:
         for q in range(rows.shape[0])
         for r in range(rows.shape[1])
     ]
-    rep = build_report(fill(tmp_path / "run", [a], samples), n_boot=400, confidence=0.95)
+    rep = build_report(
+        fill(tmp_path / "run", [a], samples), n_boot=400, detail_boot=10, confidence=0.95
+    )
     (s,) = rep.systems
     truth = sim.truth
     assert s.overall.n_questions == 300 and s.overall.min_unrolls == 30
@@ -105,8 +107,8 @@ def test_incoherence_rises_with_length_groups(tmp_path: Path) -> None:
 def test_reference_grouping_is_reused(tmp_path: Path) -> None:
     """With a reference system, every system is grouped by the reference's instance groups."""
     run, _ = _grouped_store(tmp_path)
-    own = build_report(run, n_boot=50, groups=5)
-    ref = build_report(run, n_boot=50, groups=5, reference_system="a")
+    own = build_report(run, n_boot=20, detail_boot=20, groups=5)
+    ref = build_report(run, n_boot=20, detail_boot=20, groups=5, reference_system="a")
     assert ref.reference_system == "a"
     by_own = {s.system: s for s in own.systems}
     by_ref = {s.system: s for s in ref.systems}
