@@ -161,3 +161,26 @@ def test_cuda_config_without_gpu_is_environment_problem(tmp_path: Path) -> None:
     res = _cli("train", "-c", str(cfg), "--out", str(tmp_path / "run"))
     assert res.returncode == 3 and "torch sees no GPU" in res.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_diagnose_bench_reads_a_run(tiny_run: Path) -> None:
+    script = Path(__file__).parents[2] / "bench" / "synth_diagnose.py"
+    res = subprocess.run(
+        [sys.executable, str(script), "--run", str(tiny_run), "--steps", "300"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    # the tokenised steepest-descent field converges like the exact one (to ~eta from b)
+    quant = {ln.split()[0]: ln for ln in lines if ln.startswith("  exact") or "tokenised" in ln}
+    final = {k: float(v.split("t=300: ‖x−b‖ ")[1].split()[0]) for k, v in quant.items()}
+    assert final["exact"] < 0.005 and final["tokenised"] < 0.005
+    probes = [ln for ln in lines if "cos" in ln]
+    assert len(probes) == 5 and "tiny (4,336 params, 600 steps)" in res.stdout
+    # on its training distribution far from b the trained tiny model points nearer the
+    # true update than its untrained weights do
+    trained, untrained = (float(h.split("cos ")[1].split()[0]) for h in probes[1].split("|"))
+    assert trained > untrained + 0.1
