@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +76,7 @@ def reap_orphans() -> None:
         log.warning("reaper_failed", error=repr(exc))
 
 
-def remove_own_sandboxes() -> int:
+def remove_own_sandboxes(passes: int = 10, pause_s: float = 0.3) -> int:
     """Remove the containers this process owns (Ctrl-C: their sample threads are abandoned)."""
     try:
         from agentbench.sandbox import ownership
@@ -87,9 +88,18 @@ def remove_own_sandboxes() -> int:
         client = docker_client(timeout=30)
         mine = str(os.getpid())
         n = 0
-        for info in list_containers(client):
-            if (info.get("Labels") or {}).get(ownership.PID) == mine:
-                n += int(remove_container(client, info["Id"]))
+        # abandoned sample threads keep running and may start a container (grading) while we
+        # clean up: sweep until a pass finds none
+        for _ in range(passes):
+            found = [
+                info["Id"]
+                for info in list_containers(client)
+                if (info.get("Labels") or {}).get(ownership.PID) == mine
+            ]
+            if not found:
+                break
+            n += sum(int(remove_container(client, cid)) for cid in found)
+            time.sleep(pause_s)
         return n
     except Exception as exc:  # no engine, or it went away: the reaper of the next run cleans up
         log.warning("own_sandbox_cleanup_failed", error=repr(exc))
