@@ -140,6 +140,15 @@ def test_exhausted_retries_raise_infra_error(provider: str) -> None:
     assert srv.n_requests == 3 and srv.calls == []
 
 
+def test_no_retries_allowed_gives_up_at_the_first_fault(server: ScriptedServer) -> None:
+    model = model_for("openai", server, max_retries=0)
+    server.inject(Fault(kind="drop"))
+    with pytest.raises(InfraError, match="gave up after 0 retries"):
+        model.complete(ask())
+    assert server.n_requests == 1
+    assert model.complete(ask()).retries == 0
+
+
 def test_retries_are_logged_with_reason(server: ScriptedServer) -> None:
     import structlog
 
@@ -150,6 +159,7 @@ def test_retries_are_logged_with_reason(server: ScriptedServer) -> None:
         model.complete(ask())
     retries = [e for e in logs if e["event"] == "model_retry"]
     assert [e["reason"] for e in retries] == ["rate_limit", "connection"]
+    assert [e["attempt"] for e in retries] == [1, 2]
     assert retries[0]["status"] == 429
 
 
