@@ -89,3 +89,28 @@ def test_bad_checkpoints_are_data_errors(tmp_path: Path) -> None:
     other = Trainer(build_model("5k", load_sizes(), 50), p, t.train_x, t.hp)
     with pytest.raises(DataError, match="model shape"):
         other.load(tmp_path / "ok.pt")
+
+
+def test_loss_counts_exactly_the_update_tokens() -> None:
+    # the loss must score the tokens after SEP (the update) and nothing of the iterate
+    from agentbench.tasks.synthetic import tokenizer as tok
+    from agentbench.tasks.synthetic.train import update_loss
+
+    p = data.make_problem(seed=0)
+    x = data.sample_starts(p, 8, torch.Generator().manual_seed(0))
+    seqs = data.make_sequences(p, x)
+    torch.manual_seed(0)
+    model = build_model("tiny", load_sizes(), data.seq_len(4))
+    with torch.no_grad():
+        logits = model(seqs[:, :-1])
+        per_pos = torch.nn.functional.cross_entropy(
+            logits.transpose(1, 2), seqs[:, 1:], reduction="none"
+        )
+        sep = int((seqs[0] == tok.SEP).nonzero())
+        # target index j is token j + 1: the update tokens are those after SEP
+        scored = torch.arange(seqs.shape[1] - 1) + 1 > sep
+        assert int(scored.sum()) == 4 * tok.NUM_LEN
+        assert torch.equal(
+            tok.decode(seqs[:, 1:][:, scored]), tok.quantize(data.steepest_step(p, x))
+        )
+        assert float(update_loss(model, seqs, 4)) == pytest.approx(float(per_pos[:, scored].mean()))
