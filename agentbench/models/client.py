@@ -38,6 +38,23 @@ _DEFAULTED = ("temperature", "top_p", "top_k", "max_tokens", "reasoning_budget",
 RESERVED_EXTRA = frozenset({"stream", "wire", "client"})
 
 
+_GATES: weakref.WeakValueDictionary[tuple[Any, ...], Gate] = weakref.WeakValueDictionary()
+_GATES_LOCK = threading.Lock()
+
+
+def shared_gate(cfg: ModelConfig) -> Gate:
+    """The concurrency gate of one model endpoint, shared by every Model made for it.
+
+    Tasks may call make_model once per sample: the limit must hold across all of them.
+    """
+    key = (cfg.provider, cfg.name, cfg.base_url, cfg.max_concurrency)
+    with _GATES_LOCK:
+        gate = _GATES.get(key)
+        if gate is None:
+            gate = _GATES[key] = Gate(cfg.max_concurrency)
+        return gate
+
+
 class ClientModel(Model, Generic[C]):
     """A Model behind one SDK client. Subclasses build the client and make one call."""
 
@@ -56,7 +73,7 @@ class ClientModel(Model, Generic[C]):
         self.policy = retry_policy or RetryPolicy()
         self.stream = bool(cfg.extra.get("stream", False))
         self.extra_body = {k: v for k, v in cfg.extra.items() if k not in RESERVED_EXTRA}
-        self.gate = Gate(cfg.max_concurrency)
+        self.gate = shared_gate(cfg)
         self.price: Price | None = price_for(cfg)
         self.cache = ResponseCache(cfg.cache_dir) if cfg.cache else None
         # SDK clients hold connection pools bound to the loop that made them: one per loop

@@ -197,3 +197,17 @@ def test_a_model_nobody_closed_frees_its_thread_and_connections() -> None:
         while srv.open_connections and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not thread.is_alive() and srv.open_connections == 0
+
+
+def test_concurrency_limit_is_shared_by_models_made_from_one_config() -> None:
+    with ScriptedServer.from_replies([Reply(text="slow", delay_s=0.03)]) as srv:
+        # a task that calls make_model once per sample still gets one limit per model
+        models = [model_for("openai", srv, max_concurrency=2) for _ in range(4)]
+        other = model_for("openai", srv, max_concurrency=2, name="gpt-4o")  # another model
+
+        async def burst() -> None:
+            await asyncio.gather(*(m.acomplete(ask()) for m in models for _ in range(3)))
+
+        asyncio.run(burst())
+        assert srv.max_in_flight == 2
+        assert other.gate is not models[0].gate and models[1].gate is models[0].gate
