@@ -61,6 +61,8 @@ class SystemConfig(Record):
         # where the model is served and where its cache lives do not change the system
         for k in ("base_url", "api_key_env", "max_concurrency", "cache", "cache_dir"):
             d["model"].pop(k, None)
+        for k in ("client", "stream"):  # transport choices: same requests, same answers
+            d["model"]["extra"].pop(k, None)
         # The scaffold is named by file: its content (templates included) must be in the
         # hash, or editing a shipped YAML would silently mix two behaviours under one key.
         d["scaffold_digest"] = scaffold_digest(self.scaffold, self.scaffold_overrides)

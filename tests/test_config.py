@@ -19,7 +19,13 @@ def _system(scaffold: str, **kw) -> SystemConfig:
 
 def test_name_serving_and_cache_do_not_change_the_hash() -> None:
     a = _system("bash-react")
-    b = _system("bash-react", name="renamed", base_url="http://127.0.0.1:1", cache=True)
+    b = _system(
+        "bash-react",
+        name="renamed",
+        base_url="http://127.0.0.1:1",
+        cache=True,
+        extra={"client": "lean", "stream": True},
+    )
     assert a.config_hash() == b.config_hash()
     assert a.config_hash() != _system("bash-react", temperature=0.5).config_hash()
     assert a.config_hash() != _system("bash-block").config_hash()
