@@ -97,7 +97,12 @@ class Trajectory:
             if isinstance(e, ModelCallEvent):
                 r = e.response
                 msgs.append(
-                    Message(role="assistant", content=r.text, reasoning=r.reasoning, tool_calls=r.tool_calls)
+                    Message(
+                        role="assistant",
+                        content=r.text,
+                        reasoning=r.reasoning,
+                        tool_calls=r.tool_calls,
+                    )
                 )
             elif isinstance(e, ObservationEvent | FormatErrorEvent):
                 msgs.append(e.message)
@@ -112,7 +117,11 @@ def read_trajectory(path: str | Path) -> Trajectory:
     except FileNotFoundError:
         raise DataError("file not found", path=str(p), fix="check the run folder") from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason})", path=str(p), fix="the trajectory file is corrupt; re-run the sample") from None
+        raise DataError(
+            f"not UTF-8 text ({exc.reason})",
+            path=str(p),
+            fix="the trajectory file is corrupt; re-run the sample",
+        ) from None
     lines = raw.split("\n")
     ends_clean = raw.endswith("\n")
     if ends_clean:
@@ -127,11 +136,23 @@ def read_trajectory(path: str | Path) -> Trajectory:
             if last and not ends_clean:
                 torn = True  # crash mid-write: lose only this event
                 break
-            what = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else f"not a trajectory event ({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})"
-            raise DataError(f"line {i}: {what}", path=str(p), fix="the file is corrupt in the middle; delete it and re-run the sample") from None
+            what = (
+                "invalid JSON"
+                if isinstance(exc, json.JSONDecodeError)
+                else f"not a trajectory event ({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})"
+            )
+            raise DataError(
+                f"line {i}: {what}",
+                path=str(p),
+                fix="the file is corrupt in the middle; delete it and re-run the sample",
+            ) from None
         events.append(ev)
     if not events or not isinstance(events[0], StartEvent):
-        raise DataError("line 1: first event is not 'start'", path=str(p), fix="not an agentbench trajectory file")
+        raise DataError(
+            "line 1: first event is not 'start'",
+            path=str(p),
+            fix="not an agentbench trajectory file",
+        )
     if events[0].schema_version > SCHEMA_VERSION:
         raise DataError(
             f"schema_version {events[0].schema_version} is newer than this agentbench ({SCHEMA_VERSION})",
