@@ -166,6 +166,7 @@ class SWEBenchTask:
             )
         finally:
             sandbox.close()
+            model.close()  # its background loop and connections; one model per sample
         if result.exit_status == ExitStatus.INFRA_ERROR:
             raise InfraError(
                 "agent", result.error or "the agent loop hit an infrastructure failure"
