@@ -78,7 +78,9 @@ class FeatureModel:
         wq = np.moveaxis(np.asarray(w, dtype=self.features.dtype), -2, 0)  # (Q, [b,] R)
         if wq.ndim == 2:
             wq = wq[:, None, :]
-        n = np.moveaxis(wq.sum(axis=-1), 0, -1)  # (b, Q)
+        # Σw per row as a matrix-vector product: numpy's reduction over a short last
+        # axis is several times slower than BLAS here.
+        n = np.moveaxis(np.matmul(wq, np.ones(wq.shape[-1])), 0, -1)  # (b, Q)
         # (Q, b, R) @ (Q, R, K): one small matrix product per question.
         means = np.moveaxis(np.matmul(wq, self.features), 0, -2) / n[..., None]
         if self.gram is not None:
@@ -97,28 +99,40 @@ def _tests_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
     return {"bias2": error - variance, "variance": variance, "error": error, "accuracy": resolved}
 
 
-def make_tests_model(tests: RaggedTests | list[object]) -> FeatureModel:
-    """Features for binary test vectors: pass fraction and resolved flag per unroll, and G.
+def _tests_columns_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
+    # means: [mean_j ȳ_j, resolved rate, ȳ_1 .. ȳ_Tmax] (zero-padded past each T_i).
+    y_bar = means[..., 2:]
+    sq = np.einsum("...j,...j->...", y_bar, y_bar) / ctx["n_tests"]
+    return _tests_finish(np.stack([means[..., 0], means[..., 1], sq], axis=-1), ctx)
 
-    With unroll weights w, mean_j ȳ_j² = wᵀ G w / (Σw)² where G = Y Yᵀ / T (R × R), so a
-    resample costs O(R²) per question whatever the number of tests.
+
+def make_tests_model(tests: RaggedTests | list[object]) -> FeatureModel:
+    """Features for binary test vectors: pass fraction and resolved flag per unroll, and ȳ².
+
+    With unroll weights w, mean_j ȳ_j² needs either the outcome columns themselves
+    (ȳ = wᵀY / Σw, O(R·T) per resample) or G = Y Yᵀ / T (wᵀGw / (Σw)², O(R²)); the
+    cheaper of the two is kept, so few tests or few unrolls both stay cheap.
     """
     rt = as_ragged(tests)
-    q, r_max = rt.n_instances, int(rt.n_runs.max())
-    feats = np.zeros((q, r_max, 2))
-    gram = np.zeros((q, r_max, r_max))
+    q, r_max, t_max = rt.n_instances, int(rt.n_runs.max()), int(rt.n_tests.max())
+    columns = t_max <= r_max
+    feats = np.zeros((q, r_max, 2 + t_max if columns else 2))
+    gram = None if columns else np.zeros((q, r_max, r_max))
     for idx, block in rt.blocks():
         r, t = block.shape[1], block.shape[2]
         y = block.astype(np.float64)
         passed = y.sum(axis=2)
         feats[idx, :r, 0] = passed / t
         feats[idx, :r, 1] = passed == t
-        gram[idx, :r, :r] = np.matmul(y, np.swapaxes(y, 1, 2)) / t
+        if gram is None:
+            feats[idx, :r, 2 : 2 + t] = y
+        else:
+            gram[idx, :r, :r] = np.matmul(y, np.swapaxes(y, 1, 2)) / t
     return FeatureModel(
         features=feats,
         mask=rt.run_mask(),
-        context={},
-        finish=_tests_finish,
+        context={"n_tests": rt.n_tests.astype(np.float64)} if columns else {},
+        finish=_tests_columns_finish if columns else _tests_finish,
         meta={"kind": "tests"},
         gram=gram,
     )

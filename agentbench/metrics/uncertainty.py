@@ -42,22 +42,34 @@ def _question_draws(rng: np.random.Generator, n_q: int, n_boot: int) -> np.ndarr
     return rng.multinomial(n_q, np.full(n_q, 1.0 / n_q), size=n_boot).astype(np.float64)
 
 
-def _unroll_weights(rng: np.random.Generator, mask: np.ndarray, n_draws: int) -> np.ndarray:
-    """(b, Q, R) multiplicities of unrolls resampled with replacement within each question."""
-    n_q, r_max = mask.shape
+def _unroll_weights(rng: np.random.Generator, mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(b, Q, R) multiplicities of unrolls resampled with replacement within each question.
+
+    Only the (draw, question) pairs where `rows` (b, Q) is True are resampled: a question
+    left out of a draw's question resample contributes nothing, so drawing its unrolls
+    would only burn time. The other rows get the mask as placeholder weights (any valid
+    weights do; they keep the statistics finite and are multiplied by zero).
+    """
+    n_draws, n_q = rows.shape
+    r_max = mask.shape[1]
+    counts = np.empty((n_draws, n_q, r_max))
+    counts[...] = mask
+    flat = counts.reshape(-1, r_max)
+    pairs = np.flatnonzero(rows)
+    q_of = pairs % n_q
+    flat[pairs] = 0.0
     n = mask.sum(axis=1)
-    high = int(n[0]) if np.all(n == n[0]) else n[:, None]
-    pick = rng.integers(0, high, size=(n_draws, n_q, r_max))
+    high = int(n[0]) if np.all(n == n[0]) else n[q_of][:, None]
+    pick = rng.integers(0, high, size=(pairs.size, r_max))
     first_n = np.arange(r_max) < n[:, None]
     if not np.array_equal(mask, first_n):  # map draw k to the k-th valid unroll
         valid_first = np.argsort(~mask, axis=1, kind="stable")
-        pick = np.take_along_axis(valid_first[None], pick, axis=2)
-    pick += (np.arange(n_draws)[:, None, None] * n_q + np.arange(n_q)[None, :, None]) * r_max
+        pick = np.take_along_axis(valid_first[q_of], pick, axis=1)
+    pick += pairs[:, None] * r_max
     if not first_n.all():  # each question draws only as many unrolls as it has
-        pick = pick[np.broadcast_to(first_n, pick.shape)]
-    counts = np.zeros(n_draws * n_q * r_max)
-    np.add.at(counts, pick.ravel(), 1.0)
-    return counts.reshape(n_draws, n_q, r_max)
+        pick = pick[first_n[q_of]]
+    np.add.at(counts.reshape(-1), pick.ravel(), 1.0)
+    return counts
 
 
 def _totals(
@@ -71,7 +83,7 @@ def _totals(
     for lo in range(0, n_boot, chunk):
         hi = min(n_boot, lo + chunk)
         if nested:
-            stats = model.stats(_unroll_weights(rng, model.mask, hi - lo))
+            stats = model.stats(_unroll_weights(rng, model.mask, q_draws[lo:hi] > 0))
         else:
             stats = {k: np.broadcast_to(v, (hi - lo, n_q)) for k, v in model.stats().items()}
         for k in out:
