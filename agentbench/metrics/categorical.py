@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from agentbench.metrics._checks import (
+    PROB_SUM_TOL,
     as_float_array,
     check_min_unrolls,
     check_probs,
@@ -68,6 +69,33 @@ def log_plus_delta(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
     return out
 
 
+_CHUNK_VALUES = 1 << 16  # values per chunk of questions: the log buffer stays in L2
+
+
+def _mean_log_plus_delta(
+    p: np.ndarray, m: np.ndarray | None, n: np.ndarray, delta: float
+) -> np.ndarray:
+    """mean_r log(p + δ) per question and option, one cache-sized chunk of questions at a time."""
+    # Same values as _masked_mean(log_plus_delta(p)); the chunks reuse one small buffer
+    # instead of a fresh array the size of `p` (whose first touch alone costs milliseconds).
+    q, r, c = p.shape
+    step = max(1, _CHUNK_VALUES // (r * c))
+    out = np.empty((q, c))
+    buf = np.empty(min(q, step) * r * c)
+    for lo in range(0, q, step):
+        hi = min(q, lo + step)
+        chunk = p[lo:hi]
+        logs = buf[: chunk.size].reshape(chunk.shape)
+        np.add(chunk, delta, out=logs)
+        np.log(logs, out=logs)
+        flat = chunk.reshape(-1)
+        near_one = np.flatnonzero(flat > 1.0 - 1e-6)  # as in log_plus_delta
+        if near_one.size:
+            logs.reshape(-1)[near_one] = np.log1p((flat[near_one] - 1.0) + delta)
+        out[lo:hi] = _masked_mean(logs, None if m is None else m[lo:hi], n[lo:hi])
+    return out
+
+
 def smoothed_log(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
     """log((p + δ) / (1 + C·δ)) elementwise; C is the last axis length."""
     out = log_plus_delta(probs, delta)
@@ -100,18 +128,80 @@ def decompose_kl(
 ) -> Decomposition:
     """KL/cross-entropy decomposition per question with the normalised geometric mean."""
     p, t, m, n = _prepare(probs, target, mask, validate)
+    if _all_zero_one(p):
+        # Letter answers: log(p + δ) takes only the values log(δ) and log1p(δ), so the mean
+        # log follows from the fraction f of unrolls choosing each option, with no log per
+        # unroll: (k·log1p(δ) + (n − k)·log(δ)) / n. The counts k stay exact integers, so
+        # a unanimous option gets exactly log1p(δ) (a mean fraction 1 − ε would not).
+        ones = np.ones(p.shape[1]) if m is None else m.astype(np.float64)[:, None, :]
+        k = np.matmul(ones, p) if m is None else np.matmul(ones, p)[:, 0]
+        n_col = n[:, None].astype(np.float64)
+        mean_log = (k * np.log1p(delta) + (n_col - k) * np.log(delta)) / n_col
+    else:
+        mean_log = _mean_log_plus_delta(p, m, n, delta)
     # The normaliser log(1 + C·δ) is a constant: subtract it after the mean (one pass less).
-    mean_log = _masked_mean(log_plus_delta(p, delta), m, n) - np.log1p(p.shape[-1] * delta)
+    mean_log -= np.log1p(p.shape[-1] * delta)
     return kl_from_mean_log(mean_log, t)
+
+
+def _all_zero_one(p: np.ndarray) -> bool:
+    """True when every entry is exactly 0 or 1 (one-hot answers); cheap when it is not."""
+    head = p.reshape(-1)[:4096]
+    if np.count_nonzero(head) != np.count_nonzero(head == 1.0):
+        return False  # stated probabilities: decided on a few thousand values
+    # Entries other than 0 and 1 (NaN included) are nonzero but not equal to one.
+    return bool(np.count_nonzero(p) == np.count_nonzero(p == 1.0))
+
+
+def _brier_moments(
+    probs: object, target: object, validate: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """probs, target, unroll counts, p̂ and mean_r ‖p_r‖² with every unroll valid.
+
+    One cache-sized chunk of questions at a time, validation included: each chunk is
+    read from memory once instead of once per pass. The checks run in the order of
+    `_prepare`, and a failing chunk hands over to check_probs for the message.
+    """
+    p, t, _, n = _prepare(probs, target, None, False)
+    if validate:
+        check_min_unrolls(n, "probs")
+    q, r, c = p.shape
+    step = max(1, _CHUNK_VALUES // (r * c))
+    ones, w = np.ones(c), np.full(r, 1.0 / r)
+    p_hat, second = np.empty((q, c)), np.empty(q)
+    ok = True
+    for lo in range(0, q, step):
+        hi = min(q, lo + step)
+        chunk = p[lo:hi]
+        if validate and ok:
+            sums = np.matmul(chunk, ones)  # the same sums and bounds as check_probs
+            ok = bool(
+                chunk.min() >= 0
+                and sums.min() >= 1.0 - PROB_SUM_TOL
+                and sums.max() <= 1.0 + PROB_SUM_TOL
+            )
+        p_hat[lo:hi] = np.matmul(w, chunk)
+        flat = chunk.reshape(hi - lo, r * c)
+        second[lo:hi] = np.einsum("ij,ij->i", flat, flat) / r
+    if validate:
+        if not ok:
+            check_probs(p, None)  # raises, naming the first bad unroll
+        t = check_target(target, q, c)
+    return p, t, n, p_hat, second
 
 
 def decompose_brier(
     probs: object, target: object, mask: object | None = None, *, validate: bool = True
 ) -> Decomposition:
     """Brier decomposition per question: arithmetic mean prediction, squared distances."""
-    p, t, m, n = _prepare(probs, target, mask, validate)
+    if mask is None:
+        p, t, n, p_hat, second = _brier_moments(probs, target, validate)
+        m = None
+    else:
+        p, t, m, n = _prepare(probs, target, mask, validate)
+        p_hat = _masked_mean(p, m, n)
+        second = None
     q_idx = np.arange(p.shape[0])
-    p_hat = _masked_mean(p, m, n)
     gap = p_hat.copy()
     gap[q_idx, t] -= 1.0
     bias2 = last_axis_sum(gap * gap)
@@ -121,7 +211,8 @@ def decompose_brier(
     q, r, c = p.shape
     flat = p.reshape(q, r * c)
     w = None if m is None else np.repeat(m, c, axis=1)  # masked unrolls drop out of sums
-    second = np.einsum("ij,ij->i", flat if w is None else flat * w, flat) / n
+    if second is None:
+        second = np.einsum("ij,ij->i", flat if w is None else flat * w, flat) / n
     variance = second - np.einsum("qc,qc->q", p_hat, p_hat)
     redo = np.flatnonzero(variance < 1e-6 * second)
     if redo.size:
