@@ -96,6 +96,10 @@ def _tests_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
     pass_rate, resolved, sq = means[..., 0], means[..., 1], means[..., 2]
     error = 1.0 - pass_rate
     variance = pass_rate - sq  # mean_j ȳ_j (1 − ȳ_j)
+    # With ȳ_j = k_j / n, the exact variance is a multiple of 1 / (n² T) (≥ 1e-14 for any
+    # n ≤ 10⁴ unrolls and T ≤ 10⁶ tests); anything smaller is cancellation noise of the
+    # difference above, and unrolls that all agree must give exactly 0 (incoherence 0).
+    variance = np.where(np.abs(variance) < 1e-14, 0.0, variance)
     return {"bias2": error - variance, "variance": variance, "error": error, "accuracy": resolved}
 
 
@@ -147,13 +151,23 @@ def _kl_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
     return {"bias2": d.bias2, "variance": d.variance, "error": d.error, "accuracy": means[..., -1]}
 
 
+def _snap(second_moment: np.ndarray, mean_sq: np.ndarray) -> np.ndarray:
+    """E‖x‖² − ‖E x‖², with cancellation noise (below float64 resolution) set to exactly 0.
+
+    Identical unrolls must give variance 0, not ±1e-17: the difference of two nearly equal
+    sums is only resolved to ~1e-16 of their size, so anything under 1e-13 of it is noise.
+    """
+    v = second_moment - mean_sq
+    return np.where(np.abs(v) <= 1e-13 * np.abs(second_moment), 0.0, v)
+
+
 def _brier_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
     c = means.shape[-1] - 3
     p_hat = means[..., :c]
     onehot = ctx["onehot"]
     gap = p_hat - onehot
     bias2 = np.einsum("...c,...c->...", gap, gap)
-    variance = means[..., c] - np.einsum("...c,...c->...", p_hat, p_hat)
+    variance = _snap(means[..., c], np.einsum("...c,...c->...", p_hat, p_hat))
     return {
         "bias2": bias2,
         "variance": variance,
@@ -199,7 +213,7 @@ def _vector_finish(means: np.ndarray, ctx: dict[str, np.ndarray]) -> Stats:
     a = ctx["metric"][0]
     gap = x_bar - ctx["target"]
     bias2 = np.einsum("...i,ij,...j->...", gap, a, gap)
-    variance = means[..., d] - np.einsum("...i,ij,...j->...", x_bar, a, x_bar)
+    variance = _snap(means[..., d], np.einsum("...i,ij,...j->...", x_bar, a, x_bar))
     error = means[..., d + 1]
     return {
         "bias2": bias2,

@@ -89,3 +89,29 @@ def test_bootstrap_of_a_perfect_system_warns_and_reports_nan() -> None:
     assert np.isnan(iv.estimate) and np.isnan(iv.low) and np.isnan(iv.high)
     assert res.intervals["error"].estimate == 0.0
     assert res.intervals["accuracy"].estimate == 1.0
+
+
+@pytest.mark.parametrize("n_tests", [6, 9, 40])  # T > R: Gram path; R ≥ T below: columns
+@pytest.mark.parametrize("n_runs", [5, 50])
+def test_unrolls_that_all_agree_give_exactly_zero_variance_in_every_draw(
+    n_tests: int, n_runs: int
+) -> None:
+    # The same wrong vector in every unroll: METHODS §1 says incoherence is exactly 0, and
+    # the bootstrap must not turn cancellation noise (~1e-17) into a tiny positive interval.
+    tests = []
+    for k in range(1, n_tests):  # k of T tests pass, in every unroll
+        y = np.zeros((n_runs, n_tests), dtype=np.uint8)
+        y[:, :k] = 1
+        tests.append(y)
+    res = bootstrap(make_tests_model(tests), n_boot=200, seed=0)
+    assert res.intervals["incoherence"].estimate == 0.0
+    assert np.all(res.draws["variance"] == 0.0)
+    assert np.all(res.draws["bias2"] == res.draws["error"])
+
+
+def test_identical_probability_vectors_give_exactly_zero_brier_variance() -> None:
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(4), size=(20, 1)).repeat(7, axis=1)  # 7 identical unrolls
+    res = bootstrap(make_probs_model(p, rng.integers(0, 4, 20), loss="brier"), n_boot=100)
+    assert np.all(res.draws["variance"] == 0.0)
+    assert res.intervals["incoherence"].estimate == 0.0
