@@ -152,8 +152,8 @@ import signal, sys, time
 from agentbench.sandbox.docker import DockerSandbox
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a job started with `&` ignores it
 sb = DockerSandbox(sys.argv[1], run_id=sys.argv[2])
-print(sb.id, flush=True)
 try:
+    print(sb.id, flush=True)  # inside the try: the test signals as soon as it reads this
     time.sleep(60)
 except KeyboardInterrupt:
     print("alive=" + str(sb._closed), flush=True)  # the handler closed it before the exception
