@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from agentbench.analysis.report import build_report
-from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
-from agentbench.records import ToolCall
+from agentbench.models.scripted import ScriptedServer, replies_by_seed
+from agentbench.models.scripted import bash_reply as bash
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 
@@ -20,16 +20,6 @@ pytestmark = pytest.mark.docker
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"
 FIX_MUL = "sed -i 's/return a + b  # BUG/return a * b/' calc/__init__.py"
 BREAK_SUB = "sed -i 's/return a - b/return b - a/' calc/__init__.py"
-SUBMIT = Reply(text="done", tool_calls=[ToolCall(id="s", name="submit", arguments={})])
-
-
-def bash(i: int, command: str) -> Reply:
-    return Reply(
-        text=f"step {i}",
-        tool_calls=[ToolCall(id=f"c{i}", name="bash", arguments={"command": command})],
-    )
-
-
 # seed -> actions before submitting; per-test vectors (mul, add, sub):
 # 0 fix: 1 1 1 | 1 nothing (unchanged): 0 1 1 | 2 fix + break sub: 1 1 0 | 3 fix: 1 1 1
 PLANS = {
@@ -43,12 +33,7 @@ PLANS = {
 def test_report_of_a_scripted_sweep(docker_client: Any, base_image: str, tmp_path: Path) -> None:
     """ȳ = (3/4, 1, 3/4): error 1/6, bias² 1/24, variance 1/8, incoherence 3/4, resolved 1/2."""
 
-    def respond(call: ScriptedCall) -> Reply:
-        step = sum(1 for m in call.messages if m.role == "assistant")
-        plan = PLANS[int(call.seed or 0)]
-        return plan[step] if step < len(plan) else SUBMIT
-
-    with ScriptedServer(respond) as srv:
+    with ScriptedServer(replies_by_seed(PLANS)) as srv:
         doc = {
             "name": "tiny",
             "run_dir": str(tmp_path / "run"),

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
-from agentbench.models.scripted import Reply, ScriptedServer
-from agentbench.records import ExitStatus, SampleKey, SampleStatus, TestOutcome, ToolCall
+from agentbench.models.scripted import SUBMIT, Reply, ScriptedServer, replies_by_seed
+from agentbench.models.scripted import bash_reply as bash
+from agentbench.records import ExitStatus, SampleKey, SampleStatus, TestOutcome
 from agentbench.tasks.registry import make_task
 from agentbench.tasks.swebench.task import SWEBenchTask
 from agentbench.trajectory import read_trajectory
@@ -20,16 +21,6 @@ FIX_MUL = "sed -i 's/return a + b  # BUG/return a * b/' calc/__init__.py"
 BREAK_SUB = "sed -i 's/return a - b/return b - a/' calc/__init__.py"
 # a test file the agent writes: it must not reach the graded patch
 OWN_TEST = "printf 'def test_mine():\\n    assert True\\n' > tests/test_mine.py"
-
-
-def bash(i: int, command: str) -> Reply:
-    return Reply(
-        text=f"step {i}",
-        tool_calls=[ToolCall(id=f"c{i}", name="bash", arguments={"command": command})],
-    )
-
-
-SUBMIT = Reply(text="done", tool_calls=[ToolCall(id="s", name="submit", arguments={})])
 
 
 @pytest.fixture(scope="module")
@@ -114,19 +105,13 @@ def test_limit_hit_is_unchanged_even_with_a_fix(task: SWEBenchTask, tmp_path: Pa
 def test_sweep_over_the_suite_stores_per_test_vectors(
     docker_client: Any, base_image: str, tiny_suite: Path, tmp_path: Path
 ) -> None:
-    from agentbench.models.scripted import ScriptedCall
     from agentbench.sweep.runner import run_sweep
     from agentbench.sweep.spec import validate_spec
     from agentbench.sweep.store import RunStore
 
     plans = {0: [bash(1, FIX_MUL)], 1: [], 2: [bash(1, FIX_MUL), bash(2, BREAK_SUB)]}
 
-    def respond(call: ScriptedCall) -> Reply:
-        step = sum(1 for m in call.messages if m.role == "assistant")
-        plan = plans[int(call.seed or 0)]
-        return plan[step] if step < len(plan) else SUBMIT
-
-    with ScriptedServer(respond) as srv:
+    with ScriptedServer(replies_by_seed(plans)) as srv:
         doc = {
             "name": "tiny",
             "run_dir": str(tmp_path / "run"),
