@@ -10,6 +10,14 @@ if TYPE_CHECKING:
     from agentbench.analysis.mc_report import MCReport
 
 
+def _save(fig: Any, out: Path, name: str, plt: Any) -> str:
+    """Lay out, write `out/name` as PNG, free the figure; returns the file name."""
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=90)
+    plt.close(fig)
+    return name
+
+
 def _plt() -> Any:
     import matplotlib
 
@@ -58,11 +66,7 @@ def _length_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
     axes[2].set_ylim(0, 1)
     axes[2].set_title("Accuracy vs length")
     axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    name = "incoherence_vs_length.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "incoherence_vs_length.png", plt)
 
 
 def _halves_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
@@ -87,11 +91,7 @@ def _halves_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
         ax.set_ylim(0, 1)
         ax.set_title(f"Median split per question: {title}", fontsize=9)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    name = "overthinking.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "overthinking.png", plt)
 
 
 def _budget_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
@@ -115,11 +115,7 @@ def _budget_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
     for ax in axes:
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    name = "budgets.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "budgets.png", plt)
 
 
 def _ensemble_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
@@ -143,11 +139,7 @@ def _ensemble_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
         ax.set_xlabel("ensemble size E")
         ax.set_title(f"Ensembling ({loss})")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    name = "ensemble.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "ensemble.png", plt)
 
 
 def _open_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
@@ -161,11 +153,7 @@ def _open_plot(rep: MCReport, out: Path, plt: Any) -> str | None:
     ax.bar(names, vals, yerr=err, capsize=3)
     ax.set_ylabel("embedding variance (mean over questions)")
     ax.set_title("Open-ended answers")
-    fig.tight_layout()
-    name = "open_variance.png"
-    fig.savefig(out / name, dpi=90)
-    plt.close(fig)
-    return name
+    return _save(fig, out, "open_variance.png", plt)
 
 
 def make_plots(rep: MCReport, out: Path) -> dict[str, str]:
