@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -93,12 +94,17 @@ class RaggedTests:
         """Number of instances (questions)."""
         return int(self.n_runs.size)
 
-    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(instance indices, outcomes (n, R, T)) per group of instances sharing R and T."""
+    @cached_property
+    def groups(self) -> list[np.ndarray]:
+        """Instance indices per group of instances sharing R and T, in `blocks()` order."""
         key = self.n_runs * (int(self.n_tests.max()) + 1) + self.n_tests
         order = np.argsort(key, kind="stable")
         cuts = np.flatnonzero(np.diff(key[order])) + 1
-        for idx in np.split(order, cuts):
+        return np.split(order, cuts)
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(instance indices, outcomes (n, R, T)) per group of instances sharing R and T."""
+        for idx in self.groups:
             r, t = int(self.n_runs[idx[0]]), int(self.n_tests[idx[0]])
             # A view in which [s] is the (R, T) block starting at offset s: gathering the
             # blocks of all instances of this shape is then one indexing operation.
@@ -140,33 +146,39 @@ def as_ragged(tests: RaggedTests | Sequence[object]) -> RaggedTests:
     return tests if isinstance(tests, RaggedTests) else RaggedTests.from_arrays(tests)
 
 
-def _column_counts(block: np.ndarray) -> np.ndarray:
-    """(n, T) passes per test: `block` (n, R, T) of 0/1 summed over its unroll axis."""
-    # Halving the unroll axis: each add then runs over long contiguous stretches (the
-    # rows of one instance lie back to back), where numpy's own reduction over a middle
-    # axis loops over one short row at a time and is several times slower.
-    acc = block if block.shape[1] < 256 else block.astype(np.uint32)
-    r = acc.shape[1]
-    while r > 1:
-        h = r // 2
-        top = acc[:, :h] + acc[:, h : 2 * h]
-        if r % 2:
-            top[:, 0] += acc[:, 2 * h]
-        acc, r = top, h
-    return acc[:, 0]
+def _pass_counts(rt: RaggedTests) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every instance's per-test pass counts back to back, the instance order and the starts.
+
+    Instances come in `blocks()` order (grouped by shape); `starts[k]` is where the k-th
+    instance of `order` begins in the counts.
+    """
+    order = np.concatenate(rt.groups)
+    starts = np.concatenate([[0], np.cumsum(rt.n_tests[order])])
+    # Counts up to R fit the narrowest unsigned type that holds the largest R: einsum then
+    # sums in that type (a uint8 sum over the unroll axis is a few times faster than
+    # numpy's reduction over a middle axis, and exact while R < 256).
+    dtype = np.uint8 if int(rt.n_runs.max()) < 256 else np.uint32
+    counts = np.empty(int(starts[-1]), dtype=dtype)
+    pos = 0
+    for idx, block in rt.blocks():  # one group gathered at a time: no copy of all outcomes
+        n, t = idx.size, block.shape[2]
+        out = counts[starts[pos] : starts[pos + n]].reshape(n, t)
+        np.einsum("irt->it", block, out=out, dtype=dtype, casting="safe")
+        pos += n
+    return counts, order, starts[:-1]
 
 
 def decompose_tests(tests: RaggedTests | Sequence[object]) -> Decomposition:
     """Per-instance BIAS², VARIANCE, ERROR of binary test vectors against all-pass (§2b)."""
     rt = as_ragged(tests)
-    q = rt.n_instances
     # Per instance, the sum of its pass counts n_j and of their squares: with ȳ_j = n_j / R
     # every term of §2b is an integer over R²·T, so each is computed exactly and rounded once.
-    s1, s2 = np.empty(q), np.empty(q)
-    for idx, block in rt.blocks():
-        counts = _column_counts(block).astype(np.float64)
-        s1[idx] = counts.sum(axis=1)
-        s2[idx] = np.einsum("ij,ij->i", counts, counts)
+    counts, order, starts = _pass_counts(rt)
+    f = counts.astype(np.float64)
+    s1, s2 = np.empty(rt.n_instances), np.empty(rt.n_instances)
+    s1[order] = np.add.reduceat(f, starts)
+    np.multiply(f, f, out=f)
+    s2[order] = np.add.reduceat(f, starts)
     r = rt.n_runs.astype(np.float64)
     rt_cells = r * rt.n_tests
     r2t = r * rt_cells

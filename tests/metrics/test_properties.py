@@ -89,6 +89,21 @@ def test_tests_match_loop_and_bounds(arrays: list[np.ndarray]) -> None:
     )
 
 
+def test_tests_with_many_unrolls_count_past_a_byte() -> None:
+    # Pass counts are summed in uint8 while every R < 256; 300 passing unrolls beside a
+    # 3-unroll instance must not wrap around (300 mod 256 = 44).
+    rng = np.random.default_rng(7)
+    arrays = [
+        np.ones((300, 5), dtype=np.uint8),
+        (rng.random((300, 4)) < 0.5).astype(np.uint8),
+        np.array([[1, 0], [1, 1], [0, 1]], dtype=np.uint8),
+    ]
+    d = decompose_tests(arrays)
+    got = np.stack([d.bias2, d.variance, d.error], axis=1)
+    np.testing.assert_allclose(got, reference_tests(arrays), rtol=1e-12, atol=1e-15)
+    assert d.error[0] == 0.0 and d.variance[0] == 0.0
+
+
 @SETTINGS
 @given(categorical(), st.integers(0, 2**32 - 1))
 def test_order_of_unrolls_and_questions_does_not_matter(
