@@ -75,6 +75,9 @@ class Message(Record):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
+    # opaque provider state of an assistant turn that must go back verbatim (Anthropic's
+    # signed thinking blocks), copied from ModelResponse.provider_state
+    provider_state: dict[str, Any] | None = None
 
 
 class Usage(Record):
@@ -128,6 +131,9 @@ class ModelResponse(Record):
     latency_s: float = 0.0
     retries: int = 0
     cached: bool = False
+    # what the provider needs back on the next turn, keyed by wire ("anthropic", "litellm"):
+    # stored with the response so a cached or replayed turn carries it too
+    provider_state: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------- sandbox

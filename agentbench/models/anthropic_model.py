@@ -3,16 +3,15 @@
 The Messages API has no seed: a request's seed travels as metadata.user_id "seed-N" (the
 scripted server reads it back).
 
-Extended thinking with tools needs the signed thinking blocks of earlier turns sent back. A
-Message keeps only the reasoning text, so the model remembers the blocks it received, keyed by
-that text, and puts them back in front of the assistant turn (in this process; a turn whose
-blocks it never saw is sent without them).
+Extended thinking with tools needs the signed (or redacted) thinking blocks of earlier turns
+sent back verbatim. A response carries them in provider_state["anthropic"], so the response
+cache and the trajectory keep them; the assistant turn gets them back from its own
+provider_state, else from the turns this model returned (agentbench.models.state). A turn
+whose blocks are unknown is sent without them, never with made-up ones.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -36,11 +35,11 @@ ThinkingBlocks = list[dict[str, Any]]
 
 
 def to_anthropic_messages(
-    messages: list[Message], thinking: Callable[[str], ThinkingBlocks | None] | None = None
+    messages: list[Message], thinking: Callable[[Message], ThinkingBlocks | None] | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
     """(system prompt, messages) in Anthropic form; tool results become user tool_result blocks.
 
-    `thinking` maps an assistant turn's reasoning text to its signed thinking blocks.
+    `thinking` maps an assistant turn to its signed thinking blocks (None: unknown).
     """
     system = "\n\n".join(m.content for m in messages if m.role == "system")
     out: list[dict[str, Any]] = []
@@ -49,8 +48,9 @@ def to_anthropic_messages(
             continue
         if m.role == "assistant":
             blocks: list[dict[str, Any]] = []
-            if m.reasoning and thinking is not None:
-                blocks.extend(thinking(m.reasoning) or [])
+            if thinking is not None:
+                # the API checks the signatures: blocks go back first and unchanged
+                blocks.extend(thinking(m) or [])
             if m.content:
                 blocks.append({"type": "text", "text": m.content})
             for tc in m.tool_calls:
@@ -110,8 +110,15 @@ def thinking_blocks(msg: Any) -> ThinkingBlocks:
     return out
 
 
+def blocks_in(state: dict[str, Any] | None) -> ThinkingBlocks | None:
+    """The Anthropic thinking blocks kept in a provider_state, or None."""
+    mine = (state or {}).get("anthropic")
+    blocks = mine.get("thinking_blocks") if isinstance(mine, dict) else None
+    return blocks if isinstance(blocks, list) and blocks else None
+
+
 def parse_message(msg: Any) -> ModelResponse:
-    """An Anthropic Message → ModelResponse."""
+    """An Anthropic Message → ModelResponse (signed thinking blocks in provider_state)."""
     if getattr(msg, "content", None) is None:
         raise MalformedResponse("message has no content")
     text, reasoning, calls = [], [], []
@@ -125,6 +132,11 @@ def parse_message(msg: Any) -> ModelResponse:
             calls.append(
                 ToolCall(id=block.id, name=block.name, arguments=parse_arguments(block.input))
             )
+    state: dict[str, Any] = {}
+    if blocks := thinking_blocks(msg):
+        state["thinking_blocks"] = blocks
+    if msg_id := getattr(msg, "id", None):
+        state["id"] = msg_id
     return ModelResponse(
         text="".join(text),
         reasoning="".join(reasoning) or None,
@@ -132,40 +144,26 @@ def parse_message(msg: Any) -> ModelResponse:
         usage=parse_usage(msg.usage),
         finish_reason=_FINISH.get(msg.stop_reason or "", msg.stop_reason),
         model=msg.model,
+        provider_state={"anthropic": state} if state else None,
     )
 
 
 class AnthropicModel(ClientModel[anthropic.AsyncAnthropic]):
     """Messages through `anthropic.AsyncAnthropic` (its own retries off)."""
 
-    _KEEP_THINKING = 4096  # remembered assistant turns; old ones fall out first
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._thinking: OrderedDict[str, ThinkingBlocks] = OrderedDict()
-        self._thinking_lock = threading.Lock()
-
-    def _remember(self, resp: ModelResponse, msg: Any) -> ModelResponse:
-        blocks = thinking_blocks(msg)
-        if resp.reasoning and blocks:
-            with self._thinking_lock:
-                self._thinking[resp.reasoning] = blocks
-                while len(self._thinking) > self._KEEP_THINKING:
-                    self._thinking.popitem(last=False)
-        return resp
-
-    def _recall(self, reasoning: str) -> ThinkingBlocks | None:
-        with self._thinking_lock:
-            return self._thinking.get(reasoning)
+    wire = "anthropic"
 
     def _make_client(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(
             api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.cfg.timeout_s
         )
 
+    def _thinking_of(self, msg: Message) -> ThinkingBlocks | None:
+        return blocks_in(self.turns.recall(msg))
+
     def build(self, req: ModelRequest) -> dict[str, Any]:
         """The keyword arguments for messages.create."""
-        system, messages = to_anthropic_messages(req.messages, self._recall)
+        system, messages = to_anthropic_messages(req.messages, self._thinking_of)
         kw: dict[str, Any] = {"model": req.model, "messages": messages}
         if system:
             kw["system"] = system
@@ -199,4 +197,4 @@ class AnthropicModel(ClientModel[anthropic.AsyncAnthropic]):
         else:
             async with client.messages.stream(**kw) as stream:
                 msg = await stream.get_final_message()
-        return self._remember(parse_message(msg), msg)
+        return parse_message(msg)

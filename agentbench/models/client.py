@@ -17,7 +17,7 @@ from agentbench.config import ModelConfig
 from agentbench.errors import EnvironmentProblem
 from agentbench.logging import get_logger
 from agentbench.models.base import Model
-from agentbench.models.cache import ResponseCache
+from agentbench.models.cache import FORMAT, ResponseCache
 from agentbench.models.gate import Gate
 from agentbench.models.pricing import Price, cost_usd, price_for
 from agentbench.models.retry import (
@@ -27,7 +27,8 @@ from agentbench.models.retry import (
     classify,
     status_of,
 )
-from agentbench.records import Message, ModelRequest, ModelResponse, ToolSpec
+from agentbench.models.state import TurnStates
+from agentbench.records import Message, ModelRequest, ModelResponse, ToolSpec, content_hash
 
 log = get_logger(__name__)
 C = TypeVar("C")
@@ -58,6 +59,10 @@ def shared_gate(cfg: ModelConfig) -> Gate:
 class ClientModel(Model, Generic[C]):
     """A Model behind one SDK client. Subclasses build the client and make one call."""
 
+    # the format a response is parsed from: responses of one wire are interchangeable
+    # (SDK or lean client), another wire's may lack the provider state this one needs
+    wire = "openai"
+
     def __init__(
         self,
         cfg: ModelConfig,
@@ -76,6 +81,7 @@ class ClientModel(Model, Generic[C]):
         self.gate = shared_gate(cfg)
         self.price: Price | None = price_for(cfg)
         self.cache = ResponseCache(cfg.cache_dir) if cfg.cache else None
+        self.turns = TurnStates()  # provider state of the turns returned, for the next request
         # SDK clients hold connection pools bound to the loop that made them: one per loop
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, C] = (
             weakref.WeakKeyDictionary()
@@ -126,9 +132,10 @@ class ClientModel(Model, Generic[C]):
     ) -> ModelResponse:
         """Send `request`: cache, concurrency limit, retries and cost handled here."""
         req = self.effective(request)
-        key = f"{self.cfg.provider}:{req.cache_key(seed_index)}" if self.cache is not None else ""
+        key = self.cache_key(req, seed_index) if self.cache is not None else ""
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             log.debug("model_cache_hit", model=self.name, seed_index=seed_index)
+            self.turns.remember(hit)
             return hit
         client = self._client()
         async with self.gate:
@@ -148,9 +155,23 @@ class ClientModel(Model, Generic[C]):
                 "cost_usd": cost_usd(self.price, resp.usage),
             }
         )
-        if self.cache is not None:
-            self.cache.put(key, resp)
+        if self.cache is not None and (winner := self.cache.put(key, resp)) is not None:
+            # another writer stored this key first: answer what the cache will always answer
+            log.info(
+                "model_cache_race",
+                model=self.name,
+                seed_index=seed_index,
+                lost_usage=resp.usage.model_dump(),
+                lost_cost_usd=resp.cost_usd,
+            )
+            resp = winner.model_copy(update={"retries": retries, "latency_s": latency})
+        self.turns.remember(resp)
         return resp
+
+    def cache_key(self, request: ModelRequest, seed_index: int | None) -> str:
+        """The response-cache key: format, provider, wire, request, seed index, extra body."""
+        extra = content_hash(self.extra_body, 32) if self.extra_body else "-"
+        return f"{FORMAT}:{self.cfg.provider}:{self.wire}:{request.cache_key(seed_index)}:{extra}"
 
     def complete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
         """Blocking variant: runs on this model's own background loop, so clients are reused."""

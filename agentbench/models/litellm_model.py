@@ -33,6 +33,8 @@ def import_litellm() -> ModuleType:
 class LiteLLMModel(ClientModel[ModuleType]):
     """Chat completions through `litellm.acompletion`; cfg.name is litellm's provider/model."""
 
+    wire = "litellm"
+
     def _make_client(self) -> ModuleType:
         return import_litellm()
 

@@ -106,12 +106,12 @@ def test_corrupt_cache_file_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         ResponseCache(tmp_path)
     assert "responses.sqlite" in str(info.value)
+    # one unreadable entry is a miss (tests/models/test_cache_integrity.py), not an error
     good = tmp_path / "good"
     cache = ResponseCache(good)
     with sqlite3.connect(cache.path) as db:
         db.execute("INSERT INTO responses VALUES ('k', '{broken', 0)")
-    with pytest.raises(DataError, match="corrupt cache entry"):
-        cache.get("k")
+    assert cache.get("k") is None and len(cache) == 0
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])

@@ -43,6 +43,8 @@ class Reply(Record):
 
     text: str = ""
     reasoning: str | None = None
+    signature: str = "scripted"  # of the Anthropic thinking block carrying `reasoning`
+    redacted: list[str] = Field(default_factory=list)  # Anthropic redacted_thinking data
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: Usage | None = None  # None: count whitespace-separated tokens
     delay_s: float = 0.0

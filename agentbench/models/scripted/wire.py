@@ -256,7 +256,10 @@ def _anthropic_usage(u: Usage) -> dict[str, Any]:
 def _anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if reply.reasoning is not None:
-        blocks.append({"type": "thinking", "thinking": reply.reasoning, "signature": "scripted"})
+        blocks.append(
+            {"type": "thinking", "thinking": reply.reasoning, "signature": reply.signature}
+        )
+    blocks.extend({"type": "redacted_thinking", "data": data} for data in reply.redacted)
     if reply.text or not reply.tool_calls:
         blocks.append({"type": "text", "text": reply.text})
     for tc in reply.tool_calls:
@@ -310,6 +313,8 @@ def anthropic_stream(reply: Reply, call: ScriptedCall) -> Iterator[bytes]:
                 "content_block_delta",
                 {"index": i, "delta": {"type": "signature_delta", "signature": block["signature"]}},
             )
+        elif kind == "redacted_thinking":  # arrives whole, in its start event
+            yield ev("content_block_start", {"index": i, "content_block": block})
         elif kind == "text":
             yield ev(
                 "content_block_start", {"index": i, "content_block": {"type": "text", "text": ""}}

@@ -1,0 +1,54 @@
+"""Provider state of assistant turns (signed thinking blocks) kept so it can be sent back.
+
+A response's `provider_state` must return verbatim with its assistant turn on the next
+request. A Message that carries it (copied by the caller) needs nothing else; for callers
+that build the turn from text, reasoning and tool calls only, the model remembers the state
+of every response it returned (live or from the cache) under a fingerprint of those fields.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from agentbench.records import Message, ModelResponse, ToolCall, content_hash
+
+
+def turn_fingerprint(text: str, reasoning: str | None, tool_calls: list[ToolCall]) -> str:
+    """Content hash of an assistant turn as a caller would rebuild it from a response."""
+    return content_hash(
+        [text, reasoning or None, [tc.model_dump(mode="json") for tc in tool_calls]]
+    )
+
+
+class TurnStates:
+    """Provider states of recent assistant turns (bounded; old ones fall out first)."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self.keep = keep
+        self._states: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, resp: ModelResponse) -> None:
+        """Keep `resp`'s provider state under its turn's fingerprint (no state: nothing kept)."""
+        if not resp.provider_state:
+            return
+        fp = turn_fingerprint(resp.text, resp.reasoning, resp.tool_calls)
+        with self._lock:
+            self._states[fp] = resp.provider_state
+            self._states.move_to_end(fp)
+            while len(self._states) > self.keep:
+                self._states.popitem(last=False)
+
+    def recall(self, msg: Message) -> dict[str, Any] | None:
+        """The provider state of an assistant turn: its own, else a remembered one, else None."""
+        if msg.provider_state is not None:
+            return msg.provider_state
+        fp = turn_fingerprint(msg.content, msg.reasoning, msg.tool_calls)
+        with self._lock:
+            return self._states.get(fp)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._states)
