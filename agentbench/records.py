@@ -131,7 +131,7 @@ class ModelResponse(Record):
     latency_s: float = 0.0
     retries: int = 0
     cached: bool = False
-    # what the provider needs back on the next turn, keyed by wire ("anthropic", "litellm"):
+    # what the provider needs back on the next turn, keyed by wire ("anthropic", "openai"):
     # stored with the response so a cached or replayed turn carries it too
     provider_state: dict[str, Any] | None = None
 

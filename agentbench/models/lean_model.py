@@ -47,7 +47,7 @@ class LeanOpenAIModel(ClientModel[aiohttp.ClientSession]):
 
     def body(self, req: ModelRequest) -> dict[str, Any]:
         """The JSON body (extra_body merged in, as the SDK does)."""
-        kw = build_kwargs(req, self.cfg.provider, self.extra_body)
+        kw = build_kwargs(req, self.cfg.provider, self.extra_body, self.turns.recall)
         kw.update(kw.pop("extra_body", {}))
         if self.stream:
             kw.update(stream=True, stream_options={"include_usage": True})

@@ -42,7 +42,7 @@ class LiteLLMModel(ClientModel[ModuleType]):
         """The keyword arguments for litellm.acompletion."""
         kw: dict[str, Any] = {
             "model": req.model,
-            "messages": to_openai_messages(req.messages),
+            "messages": to_openai_messages(req.messages, self.turns.recall),
             "timeout": self.cfg.timeout_s,
             "max_retries": 0,
             "num_retries": 0,

@@ -8,6 +8,7 @@ import openai
 
 from agentbench.models.client import ClientModel
 from agentbench.models.openai_wire import (
+    StateOf,
     StreamAccumulator,
     parse_completion,
     to_openai_messages,
@@ -16,9 +17,11 @@ from agentbench.models.openai_wire import (
 from agentbench.records import ModelRequest, ModelResponse
 
 
-def build_kwargs(req: ModelRequest, provider: str, extra_body: dict[str, Any]) -> dict[str, Any]:
+def build_kwargs(
+    req: ModelRequest, provider: str, extra_body: dict[str, Any], state: StateOf | None = None
+) -> dict[str, Any]:
     """chat.completions.create arguments for `req` (provider-specific extras in extra_body)."""
-    kw: dict[str, Any] = {"model": req.model, "messages": to_openai_messages(req.messages)}
+    kw: dict[str, Any] = {"model": req.model, "messages": to_openai_messages(req.messages, state)}
     if req.tools:
         kw["tools"] = to_openai_tools(req.tools)
     for f in ("temperature", "top_p", "seed", "stop", "reasoning_effort"):
@@ -46,7 +49,7 @@ class OpenAIModel(ClientModel[openai.AsyncOpenAI]):
 
     def build(self, req: ModelRequest) -> dict[str, Any]:
         """The keyword arguments for chat.completions.create."""
-        return build_kwargs(req, self.cfg.provider, self.extra_body)
+        return build_kwargs(req, self.cfg.provider, self.extra_body, self.turns.recall)
 
     async def _send(self, client: openai.AsyncOpenAI, request: ModelRequest) -> ModelResponse:
         kw = self.build(request)

@@ -6,17 +6,28 @@ Shared by the openai SDK model and the litellm model (litellm answers in this fo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from agentbench.models.retry import MalformedResponse
 from agentbench.records import Message, ModelResponse, ToolCall, ToolSpec, Usage
 
+StateOf = Callable[[Message], dict[str, Any] | None]
 
-def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
-    """Chat messages in OpenAI wire form."""
+
+def to_openai_messages(
+    messages: list[Message], state: StateOf | None = None
+) -> list[dict[str, Any]]:
+    """Chat messages in OpenAI wire form.
+
+    `state` maps an assistant turn to its provider state: thinking blocks a server sent in
+    the `thinking_blocks` extension (litellm, for Anthropic models) go back with their turn.
+    """
     out: list[dict[str, Any]] = []
     for m in messages:
         d: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.role == "assistant" and state is not None and (tb := thinking_blocks_in(state(m))):
+            d["thinking_blocks"] = tb
         if m.role == "assistant" and m.tool_calls:
             d["content"] = m.content or None
             d["tool_calls"] = [
@@ -98,6 +109,31 @@ def _reasoning_of(obj: Any) -> str | None:
     return None
 
 
+def thinking_blocks_in(state: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The `thinking_blocks` kept in a provider_state by this wire, or None."""
+    mine = (state or {}).get("openai")
+    blocks = mine.get("thinking_blocks") if isinstance(mine, dict) else None
+    return blocks if isinstance(blocks, list) and blocks else None
+
+
+def _block(raw: Any) -> dict[str, Any] | None:
+    """One thinking block as it must go back: thinking+signature, or redacted data."""
+    kind = _get(raw, "type")
+    if kind == "thinking":
+        return {
+            "type": "thinking",
+            "thinking": _get(raw, "thinking") or "",
+            "signature": _get(raw, "signature") or "",
+        }
+    if kind == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": _get(raw, "data") or ""}
+    return None
+
+
+def _state(blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return {"openai": {"thinking_blocks": blocks}} if blocks else None
+
+
 def parse_completion(resp: Any) -> ModelResponse:
     """A complete chat.completion → ModelResponse."""
     choices = _get(resp, "choices") or []
@@ -120,6 +156,9 @@ def parse_completion(resp: Any) -> ModelResponse:
         usage=parse_usage(_get(resp, "usage")),
         finish_reason=_get(choice, "finish_reason"),
         model=_get(resp, "model"),
+        provider_state=_state(
+            [b for raw in _get(msg, "thinking_blocks") or [] if (b := _block(raw)) is not None]
+        ),
     )
 
 
@@ -133,6 +172,8 @@ class StreamAccumulator:
         self.usage: Usage | None = None
         self.finish: str | None = None
         self.model: str | None = None
+        # thinking blocks by the index the server gave them (signature deltas come apart)
+        self.blocks: dict[int, dict[str, Any]] = {}
 
     def add(self, chunk: Any) -> None:
         """Take one chunk."""
@@ -154,8 +195,26 @@ class StreamAccumulator:
                     slot["name"] = slot["name"] or name
                 if (args := _get(fn, "arguments")) is not None:
                     slot["args"].append(args)
+            for raw in _get(delta, "thinking_blocks") or []:
+                self._add_block(raw)
             if (f := _get(choice, "finish_reason")) is not None:
                 self.finish = f
+
+    def _add_block(self, raw: Any) -> None:
+        """Fold one streamed thinking-block piece into its block."""
+        piece = _block(raw)
+        if piece is None:
+            return
+        idx = _get(raw, "index")
+        idx = int(idx) if idx is not None else len(self.blocks)
+        block = self.blocks.get(idx)
+        if block is None or block["type"] != piece["type"]:
+            self.blocks[idx] = piece
+        elif piece["type"] == "thinking":
+            block["thinking"] += piece["thinking"]
+            block["signature"] += piece["signature"]
+        else:
+            block["data"] += piece["data"]
 
     def result(self) -> ModelResponse:
         """The accumulated response; a stream that never said how it ended is malformed."""
@@ -179,4 +238,5 @@ class StreamAccumulator:
             usage=self.usage or Usage(),
             finish_reason=self.finish,
             model=self.model,
+            provider_state=_state([b for _, b in sorted(self.blocks.items())]),
         )
