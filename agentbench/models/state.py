@@ -8,18 +8,33 @@ of every response it returned (live or from the cache) under a fingerprint of th
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from typing import Any
 
-from agentbench.records import Message, ModelResponse, ToolCall, content_hash
+from agentbench.records import Message, ModelResponse, ToolCall
+
+# text, reasoning, (id, name, arguments as JSON) per tool call
+Fingerprint = tuple[str, str | None, tuple[tuple[str, str, str], ...]]
 
 
-def turn_fingerprint(text: str, reasoning: str | None, tool_calls: list[ToolCall]) -> str:
-    """Content hash of an assistant turn as a caller would rebuild it from a response."""
-    return content_hash(
-        [text, reasoning or None, [tc.model_dump(mode="json") for tc in tool_calls]]
+def turn_fingerprint(text: str, reasoning: str | None, tool_calls: list[ToolCall]) -> Fingerprint:
+    """An assistant turn as a caller would rebuild it from a response, as a dict key.
+
+    A plain tuple, not a digest: it is computed for every assistant turn of every request.
+    """
+    calls = tuple(
+        (
+            tc.id,
+            tc.name,
+            tc.arguments
+            if isinstance(tc.arguments, str)
+            else json.dumps(tc.arguments, sort_keys=True, default=str),
+        )
+        for tc in tool_calls
     )
+    return (text, reasoning or None, calls)
 
 
 class TurnStates:
@@ -27,7 +42,7 @@ class TurnStates:
 
     def __init__(self, keep: int = 4096) -> None:
         self.keep = keep
-        self._states: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._states: OrderedDict[Fingerprint, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def remember(self, resp: ModelResponse) -> None:
@@ -45,6 +60,8 @@ class TurnStates:
         """The provider state of an assistant turn: its own, else a remembered one, else None."""
         if msg.provider_state is not None:
             return msg.provider_state
+        if not self._states:  # the common OpenAI case: no hashing per turn per request
+            return None
         fp = turn_fingerprint(msg.content, msg.reasoning, msg.tool_calls)
         with self._lock:
             return self._states.get(fp)

@@ -247,3 +247,44 @@ def test_another_process_fills_the_cache_this_one_hits_it(tmp_path: Path) -> Non
         model.close()
     assert first.cached and len(srv.calls) == 2
     assert assistant_sent(srv.calls[1])[0]["signature"] == "sig-7-Zm9v"
+
+
+def test_stream_accumulator_joins_thinking_block_pieces_by_index() -> None:
+    from agentbench.models.openai_wire import StreamAccumulator
+
+    acc = StreamAccumulator()
+    pieces = [
+        {"type": "thinking", "thinking": "think ", "index": 0},
+        {"type": "thinking", "thinking": "hard", "index": 0},
+        {"type": "thinking", "thinking": "", "signature": "SIG", "index": 0},
+        {"type": "redacted_thinking", "data": "RED", "index": 1},
+    ]
+    for p in pieces:
+        acc.add({"choices": [{"delta": {"thinking_blocks": [p]}}]})
+    acc.add({"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]})
+    assert acc.result().provider_state == {
+        "openai": {
+            "thinking_blocks": [
+                {"type": "thinking", "thinking": "think hard", "signature": "SIG"},
+                {"type": "redacted_thinking", "data": "RED"},
+            ]
+        }
+    }
+
+
+@pytest.mark.parametrize("provider", ["openai", "lean"])
+def test_openai_wire_sends_thinking_blocks_only_where_the_server_gave_some(provider: str) -> None:
+    blocks = [{"type": "thinking", "thinking": "t", "signature": "S"}]
+    turn = Message(role="assistant", content="ok")
+    with ScriptedServer.from_replies([Reply(text="fine")]) as srv:
+        model = model_for(provider, srv)
+        for state in ({"openai": {"thinking_blocks": blocks}}, None):
+            history = [
+                Message(role="user", content="hi"),
+                turn.model_copy(update={"provider_state": state}),
+                Message(role="user", content="more"),
+            ]
+            model.complete(ModelRequest(model="x", messages=history))
+    with_state, without = (c.raw["messages"][1] for c in srv.calls)
+    assert with_state["thinking_blocks"] == blocks
+    assert "thinking_blocks" not in without
