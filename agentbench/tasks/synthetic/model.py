@@ -31,10 +31,17 @@ class ModelShape:
         per_block = (3 * d * d + 3 * d) + (d * d + d) + (8 * d * d + 5 * d) + 4 * d
         return L * per_block + (self.vocab_size + self.max_len) * d + 2 * d
 
-    def train_flops_per_token(self) -> float:
-        """Model FLOPs per trained token: 6·N (matmuls, fwd + bwd) + 12·L·d·T (attention)."""
+    def train_flops_per_token(self, context: int | None = None) -> float:
+        """Model FLOPs per trained token: 6·N (matmuls, fwd + bwd) + 12·L·d·T (attention).
+
+        N counts the weight matrices a token passes through (blocks and the tied output
+        head, not the embedding lookups); T is the context attended over, `context` tokens
+        (default max_len), counted as the full T×T product (PaLM's convention: the causal
+        mask's skipped half is not subtracted).
+        """
+        t = self.max_len if context is None else context
         n_matmul = 12 * self.n_layer * self.d_model**2 + self.vocab_size * self.d_model
-        return 6.0 * n_matmul + 12.0 * self.n_layer * self.d_model * self.max_len
+        return 6.0 * n_matmul + 12.0 * self.n_layer * self.d_model * t
 
 
 def load_sizes(path: Path = SIZES_FILE) -> dict[str, dict[str, int]]:

@@ -35,10 +35,18 @@ SIGN_SLOT = 0  # offset of the sign inside a number's six tokens
 # Exact powers of ten (Python float literals up to 1e22 are exact); a table, not pow(),
 # because device pow() is not guaranteed to round exactly.
 _POW10 = [10.0 ** (k + 3) for k in range(MAX_EXP + 1)]
+# one table per device: building it from a Python list is a blocking host-to-device copy,
+# which on CUDA would synchronise every encode/decode (four times per training step)
+_POW10_TABLES: dict[torch.device, torch.Tensor] = {}
 
 
 def _pow10(e: torch.Tensor) -> torch.Tensor:
-    table = torch.tensor(_POW10, dtype=torch.float64, device=e.device)
+    table = _POW10_TABLES.get(e.device)
+    if table is None:
+        # a plain tensor even when first built under inference_mode
+        with torch.inference_mode(False):
+            table = torch.tensor(_POW10, dtype=torch.float64, device=e.device)
+        _POW10_TABLES[e.device] = table
     return table[e]
 
 
