@@ -25,6 +25,7 @@ log = get_logger(__name__)
 # v2: responses carry provider_state (Anthropic signed thinking blocks).
 FORMAT = "v2"
 
+_COLUMNS = ("key", "response", "created")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL NOT NULL)"
 _FIX = "delete the file; the cache is rebuilt on the next run"
 
@@ -58,10 +59,19 @@ class ResponseCache:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
+            columns = [r[1] for r in self._db.execute("PRAGMA table_info(responses)")]
         except sqlite3.DatabaseError as exc:
             if self._db is not None:
                 self._db.close()
             raise self._problem(exc, "open") from exc
+        if columns != list(_COLUMNS):
+            self._db.close()
+            raise DataError(
+                f"not a response cache: table responses has columns {columns}, "
+                f"expected {list(_COLUMNS)}",
+                path=str(self.path),
+                fix=_FIX,
+            )
 
     def get(self, key: str) -> ModelResponse | None:
         """The stored response for `key`, marked cached, or None (also for an unreadable entry)."""

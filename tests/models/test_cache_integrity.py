@@ -154,3 +154,30 @@ def test_key_covers_what_changes_the_answer_and_only_that(tmp_path: Path) -> Non
         assert key(extra={"stream": True}) == base
         # responses of another wire lack this wire's provider state
         assert key("anthropic").split(":")[2] == "anthropic"
+
+
+def test_a_database_of_another_shape_is_a_one_line_data_error(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "responses.sqlite") as db:
+        db.execute("CREATE TABLE responses (k TEXT, v BLOB)")  # some other tool's file
+    with pytest.raises(DataError, match="not a response cache: table responses has") as info:
+        ResponseCache(tmp_path)
+    assert "\n" not in str(info.value) and "responses.sqlite" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("sqlite_message", "kind", "says"),
+    [
+        ("attempt to write a readonly database", EnvironmentProblem, "not writable"),
+        ("unable to open database file", EnvironmentProblem, "not writable"),
+        ("database or disk is full", EnvironmentProblem, "disk full"),
+        ("database is locked", EnvironmentProblem, "busy"),
+        ("file is not a database", DataError, "not a readable response cache"),
+    ],
+)
+def test_sqlite_failures_name_their_cause(
+    tmp_path: Path, sqlite_message: str, kind: type[Exception], says: str
+) -> None:
+    cache = ResponseCache(tmp_path)
+    err = cache._problem(sqlite3.OperationalError(sqlite_message), "write")
+    cache.close()
+    assert type(err) is kind and says in str(err) and str(cache.path) in str(err)
