@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from agentbench.errors import InfraError
 from agentbench.logging import get_logger
 from agentbench.records import ExecResult
-from agentbench.sandbox import cleanup, files, ownership
+from agentbench.sandbox import cleanup, diffing, files, ownership
 from agentbench.sandbox.client import docker_client, resolve
 from agentbench.sandbox.limits import SandboxLimits
 from agentbench.sandbox.reaper import reap_once, remove_container
@@ -59,6 +59,7 @@ class DockerSandbox:
         self.network = network
         self.workdir = workdir
         self.id = ""
+        self.diff_omitted: list[str] = []  # paths the last diff() left out for their size
         self._lock = threading.Lock()
         self._closed = False
         self._owner_pid = os.getpid()
@@ -260,26 +261,36 @@ class DockerSandbox:
         exclude: list[str] | None = None,
         *,
         repo: str | None = None,
+        stop_processes: bool = True,
     ) -> str:
-        """`git diff` of the working tree (incl. untracked files) against `base_commit`."""
-        root = shlex.quote(self._abs(repo or "."))
-        base = shlex.quote(base_commit or "HEAD")
-        specs = " ".join(shlex.quote(f":(exclude){p}") for p in exclude or [])
-        # A throw-away index: untracked files show up without touching the agent's index.
-        # `cp -p` keeps the index's mtime: git treats entries as racily clean by comparing
-        # file and index mtimes, so a fresh mtime would hide a same-size edit made in the
-        # same second as the last `git add`.
-        script = (
-            f"( cd {root} || exit 97; idx=$(mktemp) || exit 98; "
-            'cp -p "$(git rev-parse --git-path index)" "$idx" 2>/dev/null; '
-            f'GIT_INDEX_FILE="$idx" git add -A -- . {specs} >/dev/null 2>&1; '
-            f'GIT_INDEX_FILE="$idx" git -c core.quotepath=false diff --cached --binary --no-color --no-ext-diff {base} -- . {specs} 2>"$idx.err"; '
-            'rc=$?; [ $rc -eq 0 ] || cat "$idx.err"; rm -f "$idx" "$idx.err"; exit $rc )'
+        """`git diff` of the working tree (incl. untracked files) against `base_commit`.
+
+        First every process still running in the container (the agent's background jobs
+        and daemons) is killed, unless `stop_processes` is False, so the tree is settled
+        and git has the memory. Files over `limits.diff_file_bytes` are left out and named
+        in `diff_omitted`; an unreadable file is skipped. The shell's cwd and env stay.
+        """
+        root = self._abs(repo or ".")
+        base = base_commit or "HEAD"
+        script = diffing.diff_script(
+            root, base, exclude or [], self.limits.diff_file_bytes, stop_processes=stop_processes
         )
         code, out = self._exec_bytes(script)
+        omitted, body = diffing.split_output(out)
         if code != 0:
+            hint = f"; SIGKILL, likely the {self.limits.memory} memory limit" if code == 137 else ""
             raise InfraError(
                 "sandbox_diff",
-                f"git diff in {root} against {base} failed ({code}): {out.decode(errors='replace')[-300:]}",
+                f"git diff in {root} against {base} failed ({code}{hint}): "
+                f"{body.decode(errors='replace')[-300:]}",
             )
-        return out.decode("utf-8", "replace")
+        self.diff_omitted = omitted
+        if omitted:
+            log.warning(
+                "sandbox_diff_omitted_large_files",
+                id=self.id[:12],
+                limit_bytes=self.limits.diff_file_bytes,
+                files=omitted[:20],
+                n=len(omitted),
+            )
+        return body.decode("utf-8", "replace")

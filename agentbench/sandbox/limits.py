@@ -18,6 +18,9 @@ class SandboxLimits(BaseModel):
     cpus: float = Field(default=1.0, gt=0)
     pids: int = Field(default=256, ge=16)  # the shell needs a few of its own
     output_bytes: int = Field(default=64 * 1024, ge=1024)  # kept per command: head + tail
+    # Files larger than this are left out of diff(): git would hold each whole in memory
+    # (several copies), and no fix needs one; they are listed in DockerSandbox.diff_omitted.
+    diff_file_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
 
     @field_validator("memory")
     @classmethod

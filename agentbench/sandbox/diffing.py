@@ -1,0 +1,80 @@
+"""The bash behind DockerSandbox.diff: stop what the agent left running, then diff a settled tree.
+
+Why (the demo's `sandbox_diff ... failed (137)`): git was SIGKILLed by the container's OOM
+killer. `git diff --binary` holds a whole blob (plus its deflated and base85 copies) in
+memory, so one big incompressible file the agent wrote sinks it; a process the agent left
+running (a writer still growing a file, a memory hog) makes it worse and also changes the
+tree while git reads it. Everything git runs inherits the worker's oom_score_adj of 1000,
+so git is the victim whenever it is the largest process. Hence: kill the leftovers first,
+and leave files over a size cap out of the diff (no real fix needs them).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+# Runs in the worker shell itself (no fork: it must work while a fork bomb holds every pid)
+# and kills every process but the supervisor (1), the worker's wrapper and the worker.
+# Rounds, because a process may fork between the scan and its kill; zombies are skipped.
+STOP_LEFTOVERS = r"""__ab_n=1 __ab_r=0
+while (( __ab_n && __ab_r < 20 )); do
+  __ab_n=0 __ab_r=$((__ab_r + 1))
+  for __ab_p in /proc/[0-9]*; do
+    __ab_p=${__ab_p#/proc/}
+    [[ $__ab_p == 1 || $__ab_p == "$$" || $__ab_p == "$PPID" ]] && continue
+    IFS= read -r __ab_s 2>/dev/null </proc/$__ab_p/stat || continue
+    __ab_s=${__ab_s##*) }
+    [[ $__ab_s == Z* || $__ab_s == X* ]] && continue
+    builtin kill -9 "$__ab_p" 2>/dev/null && __ab_n=1
+  done
+done
+unset __ab_n __ab_r __ab_p __ab_s
+"""
+
+# In a subshell so the agent's cwd and index stay as they were. Output: the paths left out
+# (each NUL-terminated), one more NUL, then the patch (or, on failure, git's error).
+# A throw-away index shows untracked files without touching the agent's index; `cp -p`
+# keeps its mtime so git's racy-entry check still sees a same-size edit made in the same
+# second as the last `git add`. --ignore-errors: one unreadable file must not abort the
+# whole `git add` (that used to yield an empty patch). Oversized files are kept out of
+# `git add` and reset to the base in the throw-away index (the agent may have staged or
+# committed them), so git never loads them.
+_DIFF = r"""( cd {root} 2>&1 || exit 97; idx=$(mktemp) || exit 98
+cp -p "$(git rev-parse --git-path index)" "$idx" 2>/dev/null
+printf '%s\0' . {specs} >"$idx.ps"; : >"$idx.rs"
+while IFS= read -r -d '' f; do
+  f=${{f#./}}; printf '%s\0' "$f"
+  printf ':(exclude,literal)%s\0' "$f" >>"$idx.ps"; printf ':(literal)%s\0' "$f" >>"$idx.rs"
+done < <(find . -name .git -prune -o -type f -size +{cap}c -print0 2>/dev/null)
+printf '\0'
+GIT_INDEX_FILE="$idx" git add -A --ignore-errors --pathspec-from-file="$idx.ps" --pathspec-file-nul >/dev/null 2>&1
+if [ -s "$idx.rs" ]; then GIT_INDEX_FILE="$idx" git reset -q --no-refresh {base} --pathspec-from-file="$idx.rs" --pathspec-file-nul >/dev/null 2>&1; fi
+GIT_INDEX_FILE="$idx" git -c core.quotepath=false diff --cached --binary --no-color --no-ext-diff {base} -- . {specs} 2>"$idx.err"
+rc=$?; [ $rc -eq 0 ] || cat "$idx.err"; rm -f "$idx" "$idx.err" "$idx.ps" "$idx.rs"; exit $rc )"""
+
+
+def diff_script(
+    root: str, base: str, exclude: list[str], max_file_bytes: int, *, stop_processes: bool
+) -> str:
+    """The command line that prints the omitted paths and the patch of `root` against `base`."""
+    specs = " ".join(shlex.quote(f":(exclude){p}") for p in exclude)
+    diff = _DIFF.format(
+        root=shlex.quote(root), base=shlex.quote(base), specs=specs, cap=int(max_file_bytes)
+    )
+    # The worker's own stderr off for the duration: the job notices ("[1]+ Killed ...") it
+    # prints for the jobs just killed would otherwise land in the patch.
+    return "{ " + (STOP_LEFTOVERS if stop_processes else "") + diff + "\n} 2>/dev/null"
+
+
+def split_output(out: bytes) -> tuple[list[str], bytes]:
+    """(paths left out for size, the rest) from the diff script's output."""
+    omitted: list[str] = []
+    pos = 0
+    while True:
+        end = out.find(b"\0", pos)
+        if end < 0:  # the script stopped before the list ended (cd or mktemp failed)
+            return omitted, out[pos:]
+        if end == pos:
+            return omitted, out[end + 1 :]
+        omitted.append(out[pos:end].decode("utf-8", "replace"))
+        pos = end + 1
