@@ -296,8 +296,11 @@ class Run:
             self._cuda(torch.cuda.empty_cache)  # an OOM must not starve the next phase
         rec["seconds"] = round(time.perf_counter() - t0, 3)
         peak = self._cuda(lambda: torch.cuda.max_memory_allocated(self.device))
+        mem = ""
         if peak is not None:
             rec["peak_mem_gib"] = round(peak / 2**30, 3)
+            mem = f", peak memory {rec['peak_mem_gib']:.2f} GiB"
+        say(f"  ({name}: {rec['seconds']:.1f} s{mem}; {self.left():.0f} s left of the cap)")
         self.current = None
         self.save()
         return result
@@ -324,13 +327,22 @@ class Run:
 
     def stop(self, why: str) -> None:
         """End the run now (time cap or SIGTERM): mark it, print the summary, save, exit 2."""
-        with self.lock:
-            self.fig["status"] = "timed_out"
-            self.fig["stopped"] = f"{why} during phase {self.current!r}"
-            say(f"\n!!! {self.fig['stopped']}: ending the run")
-            finish(self)
-            sys.stdout.flush()
-            os._exit(WATCHDOG_EXIT)
+        # whatever goes wrong here (a print re-entered from a signal handler, figures changing
+        # under the main thread), the process must still end: os._exit in finally
+        try:
+            with self.lock:
+                self.fig["status"] = "timed_out"
+                self.fig["stopped"] = f"{why} during phase {self.current!r}"
+                self.save()  # the JSON first: it is what comes back from the device
+                say(f"\n!!! {self.fig['stopped']}: ending the run")
+                finish(self)
+        except BaseException:
+            pass
+        finally:
+            try:
+                sys.stdout.flush()
+            finally:
+                os._exit(WATCHDOG_EXIT)
 
 
 def summarise(fig: dict[str, Any]) -> list[str]:
@@ -354,7 +366,7 @@ def summarise(fig: dict[str, Any]) -> list[str]:
                 f"{r['tokens_per_s']:,.0f} tokens/s, {r['tflops_per_s']:.1f} TFLOP/s, {mfu}"
             )
     if fig.get("matmul_peak"):
-        lines.append(f"bf16 matmul measured: {fig['matmul_peak']['tflops_per_s']:.0f} TFLOP/s")
+        lines.append(f"bf16 matmul measured: {fig['matmul_peak']['tflops_per_s']:.1f} TFLOP/s")
     for key, label in (("rollout_cached", "KV cache"), ("rollout_nocache", "no cache")):
         r = fig.get(key)
         if r:
@@ -362,6 +374,20 @@ def summarise(fig: dict[str, Any]) -> list[str]:
                 f"rollout {label}: {r['steps_per_s']:.2f} steps/s at {r['starts']} starts "
                 f"({r['iterate_updates_per_s']:,.0f} iterate updates/s)"
             )
+    ratios = [
+        f"{label} {fig[key]:.2f}x"
+        for key, label in (
+            ("speedup_bf16_vs_fp32", "bf16/fp32"),
+            ("speedup_compiled_vs_eager", "compiled/eager"),
+            ("speedup_cache_vs_nocache", "KV cache/no cache"),
+        )
+        if key in fig
+    ]
+    if ratios:
+        lines.append("speed-ups: " + ", ".join(ratios))
+    mem = [r["peak_mem_gib"] for r in fig.get("phases", {}).values() if "peak_mem_gib" in r]
+    if mem:
+        lines.append(f"peak GPU memory of any phase: {max(mem):.2f} GiB")
     sw = fig.get("sweep")
     if sw:
         done = "" if sw["complete"] else f" (INCOMPLETE: {len(sw['sizes'])} sizes measured)"
@@ -486,6 +512,9 @@ def sweep_figures(
         "scaled_linearly": scale_b != 1 or scale_n != 1,
         "sizes": sizes,
         "complete": False,
+        "train_gpu_hours": 0.0,
+        "rollout_gpu_hours": 0.0,
+        "total_gpu_hours": 0.0,
     }
     run.fig["sweep"] = res
     say(
@@ -496,36 +525,49 @@ def sweep_figures(
         if run.left() < args.sweep_size_need_s:
             say(f"  {s}: not measured, {run.left():.0f} s left")
             break
-        tr = train_figures(
-            s,
-            problem,
-            train_x,
-            args.batch,
-            args.sweep_train_steps,
-            args.warmup,
-            bf16=True,
-            peak=None,
-        )
-        ro = rollout_figures(s, problem, args.starts, args.sweep_rollout_steps, 1, cached=True)
-        train_h = tr["ms_per_step"] / 1e3 * scale_b * PAPER_STEPS / 3600
-        roll_h = ro["s_per_step"] * scale_n * PAPER_ROLLOUT / 3600
-        sizes[s] = {
-            "train_ms_per_step": tr["ms_per_step"],
-            "rollout_s_per_step": ro["s_per_step"],
-            "train_gpu_hours": train_h,
-            "rollout_gpu_hours": roll_h,
-        }
+        try:
+            peak = run.fig.get("env", {}).get("peak_tflops")
+            sizes[s] = _sweep_size(s, problem, train_x, args, peak)
+        except Exception as exc:
+            # one size failing (say, out of memory) must not cost the others
+            res.setdefault("errors", {})[s] = f"{type(exc).__name__}: {exc}"[:300]
+            say(f"  {s}: FAILED {res['errors'][s]}")
+            continue
+        r = sizes[s]
         say(
-            f"  {s:5s} train {tr['ms_per_step']:8.2f} ms/step -> {train_h:7.3f} h   "
-            f"rollout {ro['s_per_step'] * 1e3:8.2f} ms/step -> {roll_h:6.3f} h"
+            f"  {s:5s} train {r['train_ms_per_step']:8.2f} ms/step -> "
+            f"{r['train_gpu_hours']:7.3f} h   rollout {r['rollout_s_per_step'] * 1e3:8.2f} "
+            f"ms/step -> {r['rollout_gpu_hours']:6.3f} h"
         )
+        # totals so far after every size: a stop mid-sweep still has them
+        res["train_gpu_hours"] = sum(v["train_gpu_hours"] for v in sizes.values())
+        res["rollout_gpu_hours"] = sum(v["rollout_gpu_hours"] for v in sizes.values())
+        res["total_gpu_hours"] = res["train_gpu_hours"] + res["rollout_gpu_hours"]
+        res["complete"] = list(sizes) == PAPER_SIZES
         run.save()
-    res["train_gpu_hours"] = sum(v["train_gpu_hours"] for v in sizes.values())
-    res["rollout_gpu_hours"] = sum(v["rollout_gpu_hours"] for v in sizes.values())
-    res["total_gpu_hours"] = res["train_gpu_hours"] + res["rollout_gpu_hours"]
-    res["complete"] = len(sizes) == len(PAPER_SIZES)
     say(f"  total: {res['total_gpu_hours']:.2f} GPU-hours on this device")
+    if res.get("errors"):
+        raise RuntimeError(f"sweep sizes failed: {sorted(res['errors'])}")
     return res
+
+
+def _sweep_size(
+    s: str, problem: data.Problem, train_x: torch.Tensor, args: argparse.Namespace, peak: Any
+) -> dict[str, Any]:
+    """One size's train and rollout times, scaled to the paper's steps, batch and starts."""
+    tr = train_figures(
+        s, problem, train_x, args.batch, args.sweep_train_steps, args.warmup, True, peak
+    )
+    ro = rollout_figures(s, problem, args.starts, args.sweep_rollout_steps, 1, cached=True)
+    scale_b, scale_n = PAPER_BATCH / args.batch, PAPER_STARTS / args.starts
+    return {
+        "params": tr["params"],
+        "train_ms_per_step": tr["ms_per_step"],
+        "train_mfu": tr["mfu"],
+        "rollout_s_per_step": ro["s_per_step"],
+        "train_gpu_hours": tr["ms_per_step"] / 1e3 * scale_b * PAPER_STEPS / 3600,
+        "rollout_gpu_hours": ro["s_per_step"] * scale_n * PAPER_ROLLOUT / 3600,
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -576,11 +618,12 @@ def main(argv: list[str] | None = None) -> int:
         return _measure(run, args, device)
     finally:
         watchdog.cancel()
-        if on_main:
+        if on_main and old is not None:
             signal.signal(signal.SIGTERM, old)
 
 
 def _measure(run: Run, args: argparse.Namespace, device: torch.device) -> int:
+    """The phases in order (compile last: it is the one that may eat the cap)."""
     fig = run.fig
     if device.type == "cuda" and not torch.cuda.is_available():
         fig["status"] = "failed"
@@ -662,7 +705,7 @@ def _measure(run: Run, args: argparse.Namespace, device: torch.device) -> int:
     if device.type != "cuda":
         say("  (autocast is CUDA-only: on CPU this phase runs fp32)")
     run.phase("train_fp32", lambda: train(bf16=False))
-    if fig.get("train_bf16") and fig.get("train_fp32"):
+    if fig.get("train_bf16") and fig.get("train_fp32") and device.type == "cuda":
         ratio = fig["train_fp32"]["ms_per_step"] / fig["train_bf16"]["ms_per_step"]
         fig["speedup_bf16_vs_fp32"] = ratio
         say(f"  speed-up bf16 eager / fp32 eager: {ratio:.2f}x")

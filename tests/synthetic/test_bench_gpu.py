@@ -312,3 +312,28 @@ def test_missing_gpu_is_reported_in_the_json(tmp_path: Path) -> None:
     assert proc.returncode == 1
     saved = json.loads(out.read_text())
     assert saved["status"] == "failed" and "no GPU visible" in saved["error"]
+
+
+def test_verdicts_and_summary_from_gpu_shaped_figures(bench: ModuleType) -> None:
+    train = {"size": "5m", "batch": 1024, "ms_per_step": 4.0, "tokens_per_s": 1.25e7}
+    fig = {
+        "smoke": False,
+        "phases": {"train_bf16": {"ok": True, "peak_mem_gib": 3.5}, "sweep": {"ok": False}},
+        "train_bf16": {**train, "tflops_per_s": 300.0, "mfu": 0.30},
+        "train_compiled": {**train, "tflops_per_s": 400.0, "mfu": 0.40},
+        # a run stopped mid-sweep: totals so far, not complete
+        "sweep": {"complete": False, "sizes": {"50k": {}}, "total_gpu_hours": 0.1,
+                  "train_gpu_hours": 0.08, "rollout_gpu_hours": 0.02},
+    }  # fmt: skip
+    t = bench.judge(fig, smoke=False)
+    assert t["mfu_met"] is True and t["mfu_best"] == 0.40 and "train_compiled" in t["mfu_basis"]
+    assert "sweep_met" not in t  # an incomplete sweep gives no verdict
+    fig["targets"] = t
+    text = "\n".join(bench.summarise(fig))
+    assert "INCOMPLETE: 1 sizes measured" in text and "target MFU >= 35%: MET" in text
+    assert (
+        "target sweep < 2 GPU-hours: n/a" in text and "peak GPU memory of any phase: 3.50" in text
+    )
+    fig["sweep"] |= {"complete": True, "total_gpu_hours": 2.5}
+    assert bench.judge(fig, smoke=False)["sweep_met"] is False
+    assert bench.judge(fig, smoke=True) == {"mfu_target": 0.35, "sweep_target_h": 2.0}
