@@ -21,6 +21,7 @@ import httpx
 
 from agentbench.errors import EnvironmentProblem
 from agentbench.logging import get_logger
+from agentbench.models.local_tools import CHAT_FORMAT
 
 log = get_logger(__name__)
 
@@ -98,11 +99,12 @@ class LocalServer:
                 "llama-cpp-python is not installed", field="llama_cpp", fix=_INSTALL_FIX
             )
         path = self.model_path or find_gguf()
-        # SmolLM2's template is ChatML; without it the server guesses and the text is garbled
+        # llama_cpp.server with our chat handler registered: ChatML (SmolLM2's template; the
+        # server's guess garbles the text) plus tool calls, which plain `chatml` drops
         return [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "agentbench.models.local_tools",
             "--model",
             str(path),
             "--model_alias",
@@ -112,7 +114,7 @@ class LocalServer:
             "--port",
             str(self.port),
             "--chat_format",
-            "chatml",
+            CHAT_FORMAT,
             "--n_ctx",
             str(self.n_ctx),
             "--n_threads",

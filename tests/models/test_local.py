@@ -6,6 +6,9 @@ import importlib.util
 
 import pytest
 
+from agentbench.agent.parse import parse_reply
+from agentbench.agent.scaffold import Scaffold, load_scaffold
+from agentbench.agent.tools import Action, FormatError, tool_specs
 from agentbench.config import ModelConfig
 from agentbench.models import make_model
 from agentbench.models.local import (
@@ -15,7 +18,7 @@ from agentbench.models.local import (
     find_gguf,
     stop_local_server,
 )
-from agentbench.records import Message, ModelRequest
+from agentbench.records import Message, ModelRequest, ToolCall
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None
@@ -68,3 +71,73 @@ def test_short_real_generation_through_make_model(monkeypatch: pytest.MonkeyPatc
     assert resp.finish_reason in ("stop", "length")
     assert resp.cost_usd == 0.0  # runs here: the price is known and zero
     assert streamed.text == resp.text  # temperature 0, same seed: same text either way
+
+
+def _react_request(seed: int) -> tuple[ModelRequest, Scaffold]:
+    """The first request of a bash-react unroll on a small made-up issue."""
+    sc = load_scaffold("bash-react")
+    task = {
+        "repo": "acme/calc",
+        "workdir": "/testbed",
+        "instance_id": "acme__calc-1",
+        "problem_statement": "add(2, 3) in calc/ops.py returns 6; it should return 5.",
+    }
+    req = ModelRequest(
+        model=LOCAL_MODEL_NAME,
+        messages=[
+            Message(role="system", content=sc.render("system_template", task)),
+            Message(role="user", content=sc.render("instance_template", task)),
+        ],
+        tools=tool_specs([(t.name, t.description) for t in sc.tools]),
+        temperature=1.0,
+        max_tokens=160,
+        seed=seed,
+    )
+    return req, sc
+
+
+@pytest.mark.slow
+def test_bash_react_requests_get_tool_calls_that_parse_into_actions() -> None:
+    with LocalServer() as server:
+        cfg = ModelConfig(provider="local", name=LOCAL_MODEL_NAME, base_url=server.base_url)
+        model = make_model(cfg)
+        actions: list[Action] = []
+        for seed in range(4):
+            req, sc = _react_request(seed)
+            resp = model.complete(req)
+            for tc in resp.tool_calls:
+                assert tc.name in ("bash", "submit") and isinstance(tc.arguments, dict)
+            try:
+                got = [a for a in parse_reply(sc, resp) if isinstance(a, Action)]
+            except FormatError:
+                continue  # the model answered in words this time: allowed, not counted
+            actions += got
+        # the same seed streamed: the same call (the server streams the finished reply)
+        req, _ = _react_request(0)
+        streamed = make_model(cfg.model_copy(update={"extra": {"stream": True}})).complete(req)
+        plain = model.complete(req)
+        assert streamed.text == plain.text and streamed.finish_reason == plain.finish_reason
+        assert [(c.name, c.arguments) for c in streamed.tool_calls] == [
+            (c.name, c.arguments) for c in plain.tool_calls
+        ]
+        # tool_choice naming a tool forces that tool
+        forced = make_model(
+            cfg.model_copy(
+                update={
+                    "extra": {"tool_choice": {"type": "function", "function": {"name": "submit"}}}
+                }
+            )
+        ).complete(req)
+        # the next step: an earlier call (content null on the wire) and its observation as a
+        # `tool` message; the stock server refused this history with a 500
+        call = ToolCall(id="call_7", name="bash", arguments={"command": "cat calc/ops.py"})
+        history = [
+            *req.messages,
+            Message(role="assistant", content="", tool_calls=[call]),
+            Message(role="tool", content="<returncode>0</returncode>", tool_call_id="call_7"),
+        ]
+        follow = model.complete(req.model_copy(update={"messages": history}))
+    assert len(actions) >= 1, "no parsed tool call in 4 seeded bash-react requests"
+    assert [c.name for c in forced.tool_calls] == ["submit"]
+    assert forced.finish_reason == "tool_calls"
+    assert follow.tool_calls or follow.text
