@@ -246,6 +246,8 @@ class EndEvent(Record):
     cost_usd: float | None = None
     wall_s: float = 0.0
     error: str | None = None
+    # Files the sandbox left out of `patch` (over its diff size cap), so the omission is on record.
+    patch_omitted: list[str] = Field(default_factory=list)
     t: float
 
 

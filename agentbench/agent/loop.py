@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import Field
+
 from agentbench.agent.parse import is_submission, parse_reply
 from agentbench.agent.scaffold import Scaffold, load_scaffold
 from agentbench.agent.secrets import redact, secret_values
@@ -76,6 +78,7 @@ class AgentResult(Record):
     cost_usd: float | None = None
     wall_s: float = 0.0
     patch: str = ""
+    patch_omitted: list[str] = Field(default_factory=list)
     error: str | None = None
     trajectory_path: str | None = None
 
@@ -438,13 +441,18 @@ async def arun_agent(
                     raise InfraError(
                         "sandbox", f"patch failed: {type(exc).__name__}: {exc}"
                     ) from exc
+            # A sandbox that left files out of the patch (too large) says which; on record.
+            omitted = list(getattr(sandbox, "diff_omitted", None) or []) if patch_fn else []
             await run.flush_sync()
-            res = run.result(status, patch, error, path)
+            res = run.result(status, patch, error, path).model_copy(
+                update={"patch_omitted": omitted}
+            )
             ended = True
             run.emit(
                 EndEvent(
                     exit_status=status,
                     patch=patch,
+                    patch_omitted=omitted,
                     n_actions=res.n_actions,
                     n_messages=res.n_messages,
                     usage=res.usage,

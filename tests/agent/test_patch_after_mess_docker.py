@@ -1,0 +1,72 @@
+"""An agent that leaves a huge file and a running writer still gets its unroll graded.
+
+The demo saw `InfraError("sandbox_diff", "... failed (137)")` from the final diff (git
+OOM-killed on a big file the agent wrote) and the sweep silently retried the unroll as an
+infrastructure failure. Now the patch is taken and the omission is on record.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from agentbench.agent.loop import run_agent
+from agentbench.models import make_model
+from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.records import ExitStatus, ToolCall
+from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox.limits import SandboxLimits
+from agentbench.trajectory import read_trajectory
+
+from .conftest import TASK_VARS, WORKDIR, key_for, setup_repo, system_for
+
+pytestmark = pytest.mark.docker
+
+MESS = (
+    "sed -i 's/a - b/a + b/' calc.py && head -c 160M /dev/urandom > dump.bin; "
+    "(while :; do echo x >> run.log; sleep 0.01; done) &"
+)
+
+
+def _call(i: int, name: str, **arguments: str) -> Reply:
+    return Reply(
+        text=f"step {i}", tool_calls=[ToolCall(id=f"c{i}", name=name, arguments=arguments)]
+    )
+
+
+def test_huge_file_and_leftover_writer_end_as_a_graded_submission(
+    base_image: str, tmp_path: Path
+) -> None:
+    # 160 MB of random data in a 128 MB container: before the fix, git diff died of SIGKILL.
+    with DockerSandbox(
+        base_image,
+        run_id=f"{os.environ.get('AGENTBENCH_TEST_RUN', 'pytest')}-agent-mess",
+        workdir=WORKDIR,
+        limits=SandboxLimits(memory="128m"),
+    ) as sandbox:
+        setup_repo(sandbox)
+        sandbox.exec(f"cd {WORKDIR}", 10)
+        replies = [_call(1, "bash", command=MESS), _call(2, "submit")]
+        with ScriptedServer.from_replies(replies) as srv:
+            system = system_for(srv.base_url)
+            traj = tmp_path / "mess.jsonl"
+            res = run_agent(
+                model=make_model(system.model),
+                scaffold="bash-react",
+                sandbox=sandbox,
+                key=key_for(system),
+                system=system,
+                task_vars=TASK_VARS,
+                trajectory_path=traj,
+                patch_fn=lambda: sandbox.diff(),
+            )
+        assert res.exit_status == ExitStatus.SUBMITTED and res.error is None
+        assert "+    return a + b" in res.patch and "run.log" in res.patch
+        assert "dump.bin" not in res.patch and res.patch_omitted == ["dump.bin"]
+        end = read_trajectory(traj).end
+        assert end is not None and end.patch == res.patch and end.patch_omitted == ["dump.bin"]
+        # The writer was stopped before the diff: the log no longer grows.
+        size = sandbox.exec("stat -c %s run.log").output
+        assert sandbox.exec("sleep 0.2; stat -c %s run.log").output == size
