@@ -259,6 +259,9 @@ class _Run:
                 content=resp.text,
                 reasoning=resp.reasoning,
                 tool_calls=resp.tool_calls,
+                # Signed thinking blocks must go back verbatim, also for replayed responses
+                # (a fork continues live after them).
+                provider_state=resp.provider_state,
             )
         )
         return resp

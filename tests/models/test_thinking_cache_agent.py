@@ -112,3 +112,42 @@ def test_agent_follow_up_after_cache_hit_is_signed(
         {"type": "redacted_thinking", "data": "opaque-4"},
     ]
     assert assistant_turn(follow_up) == assistant_turn(live_follow_up)
+
+
+def test_fork_continues_with_the_replayed_turn_signed(sandbox: Any, tmp_path: Path) -> None:
+    # A fork replays the recorded reply of step 1 (no model call) and asks the model live
+    # from step 2: that request must carry step 1's signed blocks as the live run's did.
+    from contextlib import nullcontext
+
+    from agentbench.agent.replay import fork
+
+    extra = {"wire": "anthropic"}
+    with ScriptedServer(respond) as srv:
+        unroll(srv, sandbox, tmp_path, "live", extra=extra)
+        live_follow_up = srv.calls[1]
+        n = len(srv.calls)
+        mc = ModelConfig(
+            provider="scripted",
+            name="scripted-claude",
+            base_url=srv.base_url,
+            max_retries=0,
+            reasoning_budget=1024,
+            extra=extra,
+        )
+        llm = make_model(mc)
+        try:
+            report = fork(
+                tmp_path / "live.jsonl",
+                1,
+                [9],
+                llm,
+                sandbox_factory=lambda: nullcontext(sandbox),
+                out_dir=tmp_path / "forks",
+                patch_fn=lambda sb: "",
+            )
+        finally:
+            llm.close()
+    assert [r.exit_status for r in report.results] == ["submitted"]
+    assert len(srv.calls) == n + 1, "step 1 was replayed, only step 2 was asked live"
+    assert assistant_turn(srv.calls[-1]) == assistant_turn(live_follow_up)
+    assert assistant_turn(srv.calls[-1])[0]["signature"] == "sig-4"
