@@ -3,7 +3,8 @@
 Control flow follows mini-swe-agent: a step is one model call plus the actions it
 asks for; FormatError, Submitted and LimitsExceeded steer the loop. Format errors and
 command timeouts go back to the model as observations; limits end the run with their
-exit status (the run is still graded); infrastructure failures end it with
+exit status (the run is still graded); a patch too large to take is graded as no patch,
+the reason in `error`; infrastructure failures end it with
 `infra_error` and propagate. Every event is appended to the trajectory log.
 """
 
@@ -43,7 +44,7 @@ from agentbench.records import (
     Usage,
     content_hash,
 )
-from agentbench.sandbox.base import Sandbox
+from agentbench.sandbox.base import PatchTooLarge, Sandbox
 from agentbench.trajectory import TrajectoryWriter
 
 log = get_logger("agentbench.agent")
@@ -440,6 +441,10 @@ async def arun_agent(
                     patch = await asyncio.to_thread(patch_fn)
                 except InfraError:
                     raise
+                except PatchTooLarge as exc:
+                    # The agent's doing, not the infrastructure's: graded as no patch, on record.
+                    error = f"{error}; {exc}" if error else str(exc)
+                    log.warning("agent_patch_too_large", key=key.key, error=str(exc))
                 except Exception as exc:
                     raise InfraError(
                         "sandbox", f"patch failed: {type(exc).__name__}: {exc}"

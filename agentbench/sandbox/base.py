@@ -7,6 +7,10 @@ from typing import Protocol
 from agentbench.records import ExecResult
 
 
+class PatchTooLarge(Exception):
+    """The working tree's diff exceeds the sandbox's patch size limit (the agent's doing)."""
+
+
 class Sandbox(Protocol):
     """A running, isolated environment with a persistent shell."""
 

@@ -38,7 +38,8 @@ unset __ab_n __ab_r __ab_p __ab_s
 # second as the last `git add`. --ignore-errors: one unreadable file must not abort the
 # whole `git add` (that used to yield an empty patch). Oversized files are kept out of
 # `git add` and reset to the base in the throw-away index (the agent may have staged or
-# committed them), so git never loads them.
+# committed them), so git never loads them. At most one byte over the patch limit is
+# sent, enough for the host to tell.
 _DIFF = r"""( cd {root} 2>&1 || exit 97; idx=$(mktemp) || exit 98
 cp -p "$(git rev-parse --git-path index)" "$idx" 2>/dev/null
 printf '%s\0' . {specs} >"$idx.ps"; : >"$idx.rs"
@@ -49,17 +50,28 @@ done < <(find . -name .git -prune -o -type f -size +{cap}c -print0 2>/dev/null)
 printf '\0'
 GIT_INDEX_FILE="$idx" git add -A --ignore-errors --pathspec-from-file="$idx.ps" --pathspec-file-nul >/dev/null 2>&1
 if [ -s "$idx.rs" ]; then GIT_INDEX_FILE="$idx" git reset -q --no-refresh {base} --pathspec-from-file="$idx.rs" --pathspec-file-nul >/dev/null 2>&1; fi
-GIT_INDEX_FILE="$idx" git -c core.quotepath=false diff --cached --binary --no-color --no-ext-diff {base} -- . {specs} 2>"$idx.err"
+set -o pipefail
+GIT_INDEX_FILE="$idx" git -c core.quotepath=false diff --cached --binary --no-color --no-ext-diff {base} -- . {specs} 2>"$idx.err" | head -c {total}
 rc=$?; [ $rc -eq 0 ] || cat "$idx.err"; rm -f "$idx" "$idx.err" "$idx.ps" "$idx.rs"; exit $rc )"""
 
 
 def diff_script(
-    root: str, base: str, exclude: list[str], max_file_bytes: int, *, stop_processes: bool
+    root: str,
+    base: str,
+    exclude: list[str],
+    max_file_bytes: int,
+    max_patch_bytes: int,
+    *,
+    stop_processes: bool,
 ) -> str:
     """The command line that prints the omitted paths and the patch of `root` against `base`."""
     specs = " ".join(shlex.quote(f":(exclude){p}") for p in exclude)
     diff = _DIFF.format(
-        root=shlex.quote(root), base=shlex.quote(base), specs=specs, cap=int(max_file_bytes)
+        root=shlex.quote(root),
+        base=shlex.quote(base),
+        specs=specs,
+        cap=int(max_file_bytes),
+        total=int(max_patch_bytes) + 1,
     )
     # The worker's own stderr off for the duration: the job notices ("[1]+ Killed ...") it
     # prints for the jobs just killed would otherwise land in the patch.

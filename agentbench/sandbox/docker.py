@@ -15,6 +15,7 @@ from agentbench.errors import InfraError
 from agentbench.logging import get_logger
 from agentbench.records import ExecResult
 from agentbench.sandbox import cleanup, diffing, files, ownership
+from agentbench.sandbox.base import PatchTooLarge
 from agentbench.sandbox.client import docker_client, resolve
 from agentbench.sandbox.limits import SandboxLimits
 from agentbench.sandbox.reaper import reap_once, remove_container
@@ -268,15 +269,28 @@ class DockerSandbox:
         First every process still running in the container (the agent's background jobs
         and daemons) is killed, unless `stop_processes` is False, so the tree is settled
         and git has the memory. Files over `limits.diff_file_bytes` are left out and named
-        in `diff_omitted`; an unreadable file is skipped. The shell's cwd and env stay.
+        in `diff_omitted`; an unreadable file is skipped. A patch over
+        `limits.diff_total_bytes` raises PatchTooLarge. The shell's cwd and env stay.
         """
         root = self._abs(repo or ".")
         base = base_commit or "HEAD"
+        lim = self.limits
         script = diffing.diff_script(
-            root, base, exclude or [], self.limits.diff_file_bytes, stop_processes=stop_processes
+            root,
+            base,
+            exclude or [],
+            lim.diff_file_bytes,
+            lim.diff_total_bytes,
+            stop_processes=stop_processes,
         )
         code, out = self._exec_bytes(script)
         omitted, body = diffing.split_output(out)
+        self.diff_omitted = omitted
+        if len(body) > lim.diff_total_bytes:
+            raise PatchTooLarge(
+                f"the diff of {root} against {base} is over {lim.diff_total_bytes} bytes "
+                "(limits.diff_total_bytes): too large to be a patch"
+            )
         if code != 0:
             hint = f"; SIGKILL, likely the {self.limits.memory} memory limit" if code == 137 else ""
             raise InfraError(
@@ -284,7 +298,6 @@ class DockerSandbox:
                 f"git diff in {root} against {base} failed ({code}{hint}): "
                 f"{body.decode(errors='replace')[-300:]}",
             )
-        self.diff_omitted = omitted
         if omitted:
             log.warning(
                 "sandbox_diff_omitted_large_files",

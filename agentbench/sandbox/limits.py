@@ -21,6 +21,8 @@ class SandboxLimits(BaseModel):
     # Files larger than this are left out of diff(): git would hold each whole in memory
     # (several copies), and no fix needs one; they are listed in DockerSandbox.diff_omitted.
     diff_file_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    # A whole patch larger than this is not fetched: diff() raises PatchTooLarge instead.
+    diff_total_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
     @field_validator("memory")
     @classmethod

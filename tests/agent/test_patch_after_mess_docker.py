@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,23 @@ def _call(i: int, name: str, **arguments: str) -> Reply:
     )
 
 
+def _unroll(sandbox: DockerSandbox, tmp_path: Path, replies: list[Reply]) -> tuple[Any, Any]:
+    with ScriptedServer.from_replies(replies) as srv:
+        system = system_for(srv.base_url)
+        traj = tmp_path / "unroll.jsonl"
+        res = run_agent(
+            model=make_model(system.model),
+            scaffold="bash-react",
+            sandbox=sandbox,
+            key=key_for(system),
+            system=system,
+            task_vars=TASK_VARS,
+            trajectory_path=traj,
+            patch_fn=lambda: sandbox.diff(),
+        )
+    return res, read_trajectory(traj).end
+
+
 def test_huge_file_and_leftover_writer_end_as_a_graded_submission(
     base_image: str, tmp_path: Path
 ) -> None:
@@ -48,25 +66,29 @@ def test_huge_file_and_leftover_writer_end_as_a_graded_submission(
     ) as sandbox:
         setup_repo(sandbox)
         sandbox.exec(f"cd {WORKDIR}", 10)
-        replies = [_call(1, "bash", command=MESS), _call(2, "submit")]
-        with ScriptedServer.from_replies(replies) as srv:
-            system = system_for(srv.base_url)
-            traj = tmp_path / "mess.jsonl"
-            res = run_agent(
-                model=make_model(system.model),
-                scaffold="bash-react",
-                sandbox=sandbox,
-                key=key_for(system),
-                system=system,
-                task_vars=TASK_VARS,
-                trajectory_path=traj,
-                patch_fn=lambda: sandbox.diff(),
-            )
+        res, end = _unroll(sandbox, tmp_path, [_call(1, "bash", command=MESS), _call(2, "submit")])
         assert res.exit_status == ExitStatus.SUBMITTED and res.error is None
         assert "+    return a + b" in res.patch and "run.log" in res.patch
         assert "dump.bin" not in res.patch and res.patch_omitted == ["dump.bin"]
-        end = read_trajectory(traj).end
         assert end is not None and end.patch == res.patch and end.patch_omitted == ["dump.bin"]
         # The writer was stopped before the diff: the log no longer grows.
         size = sandbox.exec("stat -c %s run.log").output
         assert sandbox.exec("sleep 0.2; stat -c %s run.log").output == size
+
+
+def test_patch_too_large_is_graded_as_no_patch_with_the_reason(
+    base_image: str, tmp_path: Path
+) -> None:
+    with DockerSandbox(
+        base_image,
+        run_id=f"{os.environ.get('AGENTBENCH_TEST_RUN', 'pytest')}-agent-bigpatch",
+        workdir=WORKDIR,
+        limits=SandboxLimits(diff_total_bytes=4096),
+    ) as sandbox:
+        setup_repo(sandbox)
+        sandbox.exec(f"cd {WORKDIR}", 10)
+        fix = "sed -i 's/a - b/a + b/' calc.py && head -c 20K /dev/urandom > blob.bin"
+        res, end = _unroll(sandbox, tmp_path, [_call(1, "bash", command=fix), _call(2, "submit")])
+        assert res.exit_status == ExitStatus.SUBMITTED and res.patch == ""
+        assert res.error is not None and "too large to be a patch" in res.error
+        assert end is not None and end.patch == "" and end.error == res.error

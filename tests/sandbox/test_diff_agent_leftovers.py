@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from agentbench.sandbox.base import PatchTooLarge
 from agentbench.sandbox.diffing import split_output
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.sandbox.limits import SandboxLimits
@@ -103,6 +104,19 @@ def test_unreadable_file_does_not_empty_the_patch(sandbox: DockerSandbox) -> Non
     assert sandbox.exec("cat /repo/secret").exit_code != 0
     patch = sandbox.diff(base, repo="/repo")
     assert "+b" in patch and "secret" not in patch
+
+
+def test_patch_over_the_total_limit_raises_patch_too_large(
+    base_image: str, docker_client, run_id: str
+) -> None:
+    limits = SandboxLimits(diff_total_bytes=4096)
+    with DockerSandbox(base_image, run_id=run_id, limits=limits, client=docker_client) as sb:
+        base = _repo(sb)
+        sb.exec("cd /repo && for i in 1 2 3; do head -c 2K /dev/urandom > r$i.bin; done")
+        with pytest.raises(PatchTooLarge, match="over 4096 bytes"):
+            sb.diff(base, repo="/repo")
+        sb.exec("rm /repo/r2.bin /repo/r3.bin")
+        assert "r1.bin" in sb.diff(base, repo="/repo")  # under the limit again
 
 
 def test_split_output() -> None:
