@@ -8,8 +8,10 @@ drops tool results from the prompt, ignores `seed` and `max_tokens` for calls, a
 call-or-message greedily. This handler instead:
 
 - describes the tools in the system turn and renders earlier calls and tool results in the
-  prompt (calls as `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`, the syntax
-  SmolLM2-1.7B-Instruct was tuned on; tool results as ChatML turns of role `tool`);
+  prompt, in SmolLM2's documented tool syntax (that of its 1.7B sibling's function-calling
+  tuning, which Ollama's smollm2 template also uses): calls as
+  `<tool_call>[{"name": ..., "arguments": {...}}]</tool_call>` (here one per reply), tool
+  results as user turns wrapped in `<tool_response>`;
 - treats a missing `tool_choice` as "auto", as the OpenAI API does when tools are given;
 - samples the whole reply with the request's temperature, seed and max_tokens under a grammar
   that allows either one call that fits a tool's JSON schema or a "message:" reply, so a call
@@ -28,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 CHAT_FORMAT = "agentbench-chatml-tools"
-CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
+CALL_OPEN, CALL_CLOSE = "<tool_call>[", "]</tool_call>"
 MESSAGE_MARK = "message:\n"
 _END = "<|im_end|>"
 
@@ -63,14 +65,17 @@ def _text(content: Any) -> str:
     return "".join(p.get("text", "") for p in content if isinstance(p, dict))
 
 
-def _call_text(name: str, arguments: Any) -> str:
-    """One call in the prompt's syntax (arguments given as an object or a JSON string)."""
-    if isinstance(arguments, str):
-        # unparsable JSON is shown to the model as it sent it
-        with contextlib.suppress(ValueError):
-            arguments = json.loads(arguments or "{}")
-    body = json.dumps({"name": name, "arguments": arguments})
-    return f"{CALL_OPEN}\n{body}\n{CALL_CLOSE}"
+def _calls_text(tool_calls: list[dict[str, Any]]) -> str:
+    """An assistant turn's calls in the prompt's syntax (arguments as objects or JSON strings)."""
+    items = []
+    for tc in tool_calls:
+        arguments = tc["function"].get("arguments")
+        if isinstance(arguments, str):
+            # unparsable JSON is shown to the model as it sent it
+            with contextlib.suppress(ValueError):
+                arguments = json.loads(arguments or "{}")
+        items.append(json.dumps({"name": tc["function"]["name"], "arguments": arguments}))
+    return f"{CALL_OPEN}\n" + ",\n".join(items) + f"\n{CALL_CLOSE}"
 
 
 def tools_prompt(tools: list[dict[str, Any]]) -> str:
@@ -87,14 +92,14 @@ def tools_prompt(tools: list[dict[str, Any]]) -> str:
     )
     return (
         f"You can call these tools:\n<tools>\n{lines}\n</tools>\n"
-        "To call a tool, reply with its name and arguments as JSON between tags:\n"
+        "To call a tool, reply with a list holding its name and arguments as JSON, between tags:\n"
         f'{CALL_OPEN}\n{{"name": "<tool name>", "arguments": {{<arguments>}}}}\n{CALL_CLOSE}\n'
         "To reply in words instead, begin your reply with message: on its own line."
     )
 
 
 def render_prompt(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> str:
-    """The ChatML prompt for a request with tools (every role kept, as SmolLM2's template does)."""
+    """The ChatML prompt for a request with tools (no message dropped)."""
     system = "\n\n".join(_text(m.get("content")) for m in messages if m["role"] == "system")
     system = f"{system}\n\n{tools_prompt(tools)}" if system else tools_prompt(tools)
     out = [f"<|im_start|>system\n{system}{_END}\n"]
@@ -104,14 +109,12 @@ def render_prompt(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -
             continue
         body = _text(m.get("content"))
         if role == "assistant":
-            calls = [
-                _call_text(tc["function"]["name"], tc["function"].get("arguments"))
-                for tc in m.get("tool_calls") or []
-            ]
-            if calls:
-                body = "\n".join([body, *calls]) if body else "\n".join(calls)
+            if calls := m.get("tool_calls"):
+                body = f"{body}\n{_calls_text(calls)}" if body else _calls_text(calls)
             elif body:
                 body = MESSAGE_MARK + body  # as the grammar had the model write it
+        if role == "tool":
+            role, body = "user", f"<tool_response>\n{body}\n</tool_response>"
         out.append(f"<|im_start|>{role}\n{body}{_END}\n")
     out.append("<|im_start|>assistant\n")
     return "".join(out)
@@ -157,11 +160,13 @@ def parse_reply(text: str, tool_names: list[str]) -> tuple[str | None, list[dict
     """(content, calls) of a generated reply; a call cut short stays text (nothing parses)."""
     body = text.strip()
     if body.startswith(CALL_OPEN) and body.endswith(CALL_CLOSE):
+        inner = body[len(CALL_OPEN) : -len(CALL_CLOSE)]
         try:
             # the grammar's JSON strings admit raw control characters (a newline in a command)
-            obj = json.loads(body[len(CALL_OPEN) : -len(CALL_CLOSE)], strict=False)
+            calls = json.loads(f"[{inner}]", strict=False)
         except ValueError:
-            obj = None
+            calls = None
+        obj = calls[0] if isinstance(calls, list) and len(calls) == 1 else None
         if isinstance(obj, dict) and obj.get("name") in tool_names:
             return None, [{"name": obj["name"], "arguments": json.dumps(obj.get("arguments", {}))}]
     return text.removeprefix(MESSAGE_MARK), []

@@ -31,6 +31,7 @@ def _react_tools() -> list[dict[str, Any]]:
 
 
 def test_prompt_lists_tools_and_keeps_calls_and_tool_results() -> None:
+    # SmolLM2's tool syntax: calls as a JSON list in <tool_call>, results in <tool_response>
     tools = _react_tools()
     messages = [
         {"role": "system", "content": "You are an engineer."},
@@ -65,7 +66,7 @@ def test_prompt_lists_tools_and_keeps_calls_and_tool_results() -> None:
     assert rest == (
         "<|im_start|>user\nFix the bug.<|im_end|>\n"
         f"<|im_start|>assistant\n{call}<|im_end|>\n"
-        "<|im_start|>tool\n<output>setup.py</output><|im_end|>\n"
+        "<|im_start|>user\n<tool_response>\n<output>setup.py</output>\n</tool_response><|im_end|>\n"
         "<|im_start|>assistant\nmessage:\nI will look around.<|im_end|>\n"
         "<|im_start|>user\nFormat error: call a tool.<|im_end|>\n"
         "<|im_start|>assistant\n"
@@ -76,6 +77,19 @@ def test_prompt_without_a_system_message_is_the_tool_list() -> None:
     prompt = render_prompt([{"role": "user", "content": "hi"}], _react_tools())
     assert prompt.startswith("<|im_start|>system\nYou can call these tools:\n<tools>\n")
     assert prompt.endswith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_two_calls_of_one_turn_are_one_list() -> None:
+    calls = [
+        {"function": {"name": "bash", "arguments": '{"command": "ls"}'}},
+        {"function": {"name": "submit", "arguments": {}}},
+    ]
+    prompt = render_prompt([{"role": "assistant", "tool_calls": calls}], _react_tools())
+    inner = prompt.split(CALL_OPEN)[-1].split(CALL_CLOSE)[0]
+    assert json.loads(f"[{inner}]") == [
+        {"name": "bash", "arguments": {"command": "ls"}},
+        {"name": "submit", "arguments": {}},
+    ]
 
 
 def test_unparsable_earlier_arguments_are_shown_as_sent() -> None:
