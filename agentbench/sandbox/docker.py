@@ -184,10 +184,19 @@ class DockerSandbox:
     def _exec_bytes(
         self, command: str, timeout: float = _DIFF_TIMEOUT_S
     ) -> tuple[int | None, bytes]:
+        """Run a harness command (idempotent: a file op, the diff); exit code and output."""
         self._check_open()
         with self._lock:
             try:
-                return self._shell.run_bytes(command, timeout)
+                code, out, restarted = self._shell.run_bytes(command, timeout)
+                if restarted:
+                    # The worker died, most often while idle before this command (the host's
+                    # OOM killer picks oom_score_adj 1000 first: the demo's "diff failed
+                    # (137)"), and its status was reported as this command's. The files are
+                    # intact, so run it once more on the fresh worker.
+                    log.warning("sandbox_shell_restarted", id=self.id[:12], status=code)
+                    code, out, _ = self._shell.run_bytes(command, timeout)
+                return code, out
             except ShellGone as exc:
                 raise InfraError("sandbox_died", f"sandbox {self.id[:12]}: {exc}") from None
 
@@ -292,7 +301,7 @@ class DockerSandbox:
                 "(limits.diff_total_bytes): too large to be a patch"
             )
         if code != 0:
-            hint = f"; SIGKILL, likely the {self.limits.memory} memory limit" if code == 137 else ""
+            hint = "; SIGKILL: out of memory in the sandbox or on the host" if code == 137 else ""
             raise InfraError(
                 "sandbox_diff",
                 f"git diff in {root} against {base} failed ({code}{hint}): "

@@ -223,8 +223,8 @@ class ShellSession:
             shell_restarted=restarted,
         )
 
-    def run_bytes(self, command: str, timeout: float | None) -> tuple[int | None, bytes]:
-        """Run `command` and return its exit code and complete output as bytes (no cap)."""
+    def run_bytes(self, command: str, timeout: float | None) -> tuple[int | None, bytes, bool]:
+        """Run `command`; its exit code, complete output as bytes (no cap), shell restarted."""
         cap = Capture(None)
-        exit_code, _, _ = self._run(command, timeout, cap)
-        return exit_code, cap.raw()
+        exit_code, _, restarted = self._run(command, timeout, cap)
+        return exit_code, cap.raw(), restarted
