@@ -1,12 +1,13 @@
 """The bash behind DockerSandbox.diff: stop what the agent left running, then diff a settled tree.
 
-Why (the demo's `sandbox_diff ... failed (137)`): git was SIGKILLed by the container's OOM
-killer. `git diff --binary` holds a whole blob (plus its deflated and base85 copies) in
-memory, so one big incompressible file the agent wrote sinks it; a process the agent left
-running (a writer still growing a file, a memory hog) makes it worse and also changes the
-tree while git reads it. Everything git runs inherits the worker's oom_score_adj of 1000,
-so git is the victim whenever it is the largest process. Hence: kill the leftovers first,
-and leave files over a size cap out of the diff (no real fix needs them).
+Why: an agent can make git fail the same way the demo's diff did ("failed (137)"), by
+itself. `git diff --binary` holds a whole blob (plus its deflated and base85 copies) in
+memory, so one big incompressible file the agent wrote gets git OOM-killed in the
+container (everything git runs inherits the worker's oom_score_adj of 1000); a process
+the agent left running (a writer still growing a file, a memory hog) makes it worse and
+changes the tree while git reads it. Hence: kill the leftovers first, and leave files over
+a size cap out of the diff (no real fix needs them). (The demo's own two failures had
+another cause, an idle worker killed by the host's OOM killer: see docker._exec_bytes.)
 """
 
 from __future__ import annotations

@@ -190,10 +190,10 @@ class DockerSandbox:
             try:
                 code, out, restarted = self._shell.run_bytes(command, timeout)
                 if restarted:
-                    # The worker died, most often while idle before this command (the host's
-                    # OOM killer picks oom_score_adj 1000 first: the demo's "diff failed
-                    # (137)"), and its status was reported as this command's. The files are
-                    # intact, so run it once more on the fresh worker.
+                    # The worker died: while idle (the host's OOM killer takes oom_score_adj
+                    # 1000 first; the demo's "diff failed (137)" with no output) if its death
+                    # notice came late for the session's check, or during this command.
+                    # The files are intact and the command idempotent: once more.
                     log.warning("sandbox_shell_restarted", id=self.id[:12], status=code)
                     code, out, _ = self._shell.run_bytes(command, timeout)
                 return code, out

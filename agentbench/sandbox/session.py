@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import select
 import socket
 import time
 
@@ -164,12 +165,43 @@ class ShellSession:
                 break
         self._dirty = False
 
+    def _died_while_idle(self) -> bool:
+        """Whether the current worker's death notice (D) has already arrived, without waiting."""
+        while True:
+            try:
+                ready, _, _ = select.select([self._sock], [], [], 0)
+            except (OSError, ValueError):
+                return False  # not a selectable socket: the command's own wait will tell
+            if not ready:
+                break
+            try:
+                data = self._sock.recv(_RECV)
+            except (BlockingIOError, TimeoutError):
+                break
+            except OSError as exc:
+                raise ShellGone(f"sandbox stream failed: {exc}") from None
+            if not data:
+                return False  # stream closed: the command's own wait raises ShellGone
+            self._demux(data)
+        return b":D:" in self._pending and any(
+            int(m.group(2)) == self._wrapper_pid
+            for m in re.finditer(
+                re.escape(self._tok) + rb":D:(\d{1,10}):(\d{1,10})\n", self._pending
+            )
+        )
+
     def _run(
         self, command: str, timeout: float | None, cap: Capture
     ) -> tuple[int | None, bool, bool]:
         """Run `command`; returns (exit code or None, timed out, shell restarted)."""
         if self._dirty:
             self._recover()
+        # A worker killed between commands (the host's OOM killer takes oom_score_adj 1000
+        # first) has already said D: replace it now, so this command runs and its exit
+        # code is its own rather than the dead worker's 137.
+        restarted_before = self._died_while_idle()
+        if restarted_before:
+            self.restart(cap)
         self._dirty = True
         self._seq += 1
         seq = self._seq
@@ -198,7 +230,7 @@ class ShellSession:
             kind, fields = marker
             if kind in ("S", "K") and fields[0] == seq:
                 self._dirty = False
-                return (None if timed_out else fields[1]), timed_out, False
+                return (None if timed_out else fields[1]), timed_out, restarted_before
             if kind == "D" and fields[1] == self._wrapper_pid:
                 # the current worker shell exited (`exit 3`, killed by OOM, ...)
                 self.restart(cap)

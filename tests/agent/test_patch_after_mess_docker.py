@@ -1,8 +1,8 @@
 """An agent that leaves a huge file and a running writer still gets its unroll graded.
 
-The demo saw `InfraError("sandbox_diff", "... failed (137)")` from the final diff (git
-OOM-killed on a big file the agent wrote) and the sweep silently retried the unroll as an
-infrastructure failure. Now the patch is taken and the omission is on record.
+Before, the final diff died with `InfraError("sandbox_diff", "... failed (137)")` (git
+OOM-killed on the big file) and the sweep silently retried the unroll as an infrastructure
+failure. Now the patch is taken and the omission is on record.
 """
 
 from __future__ import annotations

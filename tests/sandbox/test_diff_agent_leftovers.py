@@ -1,8 +1,8 @@
 """diff() after an agent made a mess: what it left running, huge or unreadable files.
 
-Regression for the demo's `InfraError("sandbox_diff", "... failed (137)")`: git was
-OOM-killed holding a big file the agent wrote, so the attempt was retried as an infra
-failure although the agent caused it.
+Each of these used to turn the agent's own doing into `InfraError("sandbox_diff", ...
+(137))` (git OOM-killed on a big file, as in the demo's message), a silently wrong patch,
+or a patch of a tree still changing under git.
 """
 
 from __future__ import annotations

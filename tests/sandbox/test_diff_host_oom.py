@@ -42,3 +42,16 @@ def test_worker_killed_while_idle_does_not_fail_the_diff(
     # The other harness operations survive it the same way.
     _sigkill_worker_from_outside(sandbox, docker_client)
     assert sandbox.read_file("/repo/m.py") == b"a\nb\n"
+
+
+def test_agent_command_after_an_idle_kill_runs_with_its_own_exit_code(
+    sandbox: DockerSandbox, docker_client
+) -> None:
+    # Before: the command never ran and came back as exit 137 with no output.
+    sandbox.exec("cd /tmp && export KEEP=1")
+    _sigkill_worker_from_outside(sandbox, docker_client)
+    r = sandbox.exec("echo ran; pwd; echo ${KEEP:-lost}; exit_with() { return 3; }; exit_with")
+    assert r.shell_restarted and r.exit_code == 3
+    assert r.output == "ran\n/\nlost\n"  # a fresh shell: its state is gone, as reported
+    r = sandbox.exec("echo next")
+    assert r.output == "next\n" and r.exit_code == 0 and not r.shell_restarted
