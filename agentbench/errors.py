@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class UserError(Exception):
     """Bad input or environment; the CLI prints its message on one line and exits non-zero."""
@@ -49,3 +51,14 @@ class InfraError(Exception):
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
         super().__init__(f"{reason}: {message}")
+
+
+def make_dir(path: Path, *, what: str, fix: str) -> Path:
+    """`mkdir -p path`, or an EnvironmentProblem naming the folder, the OS reason and `fix`."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot create {what} ({exc.strerror or exc})", path=str(path), fix=fix
+        ) from None
+    return path

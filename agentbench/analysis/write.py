@@ -6,19 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from agentbench.errors import EnvironmentProblem
+from agentbench.errors import make_dir
 
 
 def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
     """Write each file to a temporary name in `out_dir`, then rename it into place."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EnvironmentProblem(
-            f"cannot create the output folder ({exc.strerror})",
-            path=str(out_dir),
-            fix="pass a writable --out folder",
-        ) from None
+    make_dir(out_dir, what="the output folder", fix="pass a writable --out folder")
     for name, data in files.items():
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
         try:

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from agentbench.errors import DataError, EnvironmentProblem, UserError
+from agentbench.errors import DataError, EnvironmentProblem, UserError, make_dir
 from agentbench.logging import get_logger
 from agentbench.records import ModelResponse
 
@@ -41,14 +41,11 @@ class ResponseCache:
 
     def __init__(self, directory: str | Path | None, *, busy_timeout_s: float = 30.0) -> None:
         base = Path(directory) if directory else default_cache_dir()
-        try:
-            base.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise EnvironmentProblem(
-                f"cannot create the response cache folder ({exc.strerror or exc})",
-                path=str(base),
-                fix="set model.cache_dir (or $AGENTBENCH_CACHE_DIR) to a writable folder",
-            ) from exc
+        make_dir(
+            base,
+            what="the response cache folder",
+            fix="set model.cache_dir (or $AGENTBENCH_CACHE_DIR) to a writable folder",
+        )
         self.path = base / "responses.sqlite"
         self._lock = threading.Lock()
         self._busy_s = busy_timeout_s  # how long to wait for another process's transaction

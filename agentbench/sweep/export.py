@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from agentbench.errors import DataError
+from agentbench.errors import make_dir
 from agentbench.sweep.store import RunStore
 
 Format = Literal["parquet", "csv"]
@@ -32,14 +32,7 @@ def export_run(
     """Write samples, tests and systems tables of a run; returns the paths written."""
     with RunStore.open(run_dir) as store:
         out = Path(out_dir) if out_dir is not None else store.run_dir / "export"
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DataError(
-                f"cannot create output folder ({exc.strerror})",
-                path=str(out),
-                fix="pass a writable --out",
-            ) from None
+        make_dir(out, what="the output folder", fix="pass a writable --out")
         tables = {
             "samples": store.to_arrow(),
             "tests": store.tests_arrow(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -72,3 +74,20 @@ def test_export_cli_and_bad_run(tmp_path: Path) -> None:
     assert (run / "export" / "tests.csv").read_text().count("\n") == 9
     r = CliRunner().invoke(app, ["export", str(tmp_path / "nope")])
     assert r.exit_code != 0
+
+
+def test_export_to_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    _fill(run)
+    (tmp_path / "blocker").write_text("a file where the output folder should go")
+    out = tmp_path / "blocker" / "out"
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "export", str(run), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 3, r.stderr  # EnvironmentProblem
+    line = " ".join(r.stderr.split())  # rich may wrap a long line on a narrow terminal
+    assert "Traceback" not in r.stderr and "cannot create the output folder" in line
+    assert "pass a writable --out" in line
