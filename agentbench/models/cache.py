@@ -148,8 +148,12 @@ class ResponseCache:
                 key=key,
                 error=str(exc).splitlines()[0],
             )
+            # Only this bad entry: another process may have replaced it with a good one
+            # since we read it, and deleting that would give the key a second answer.
             with self._lock:  # callers read the entry first and released the lock
-                self._run("write", "DELETE FROM responses WHERE key = ?", (key,))
+                self._run(
+                    "write", "DELETE FROM responses WHERE key = ? AND response = ?", (key, raw)
+                )
             return None
 
     def _problem(self, exc: sqlite3.DatabaseError, what: str) -> UserError:

@@ -99,6 +99,23 @@ def test_unreadable_entry_is_a_miss_and_is_replaced(tmp_path: Path) -> None:
     cache.close()
 
 
+def test_a_repaired_entry_is_not_deleted_by_a_late_reader_of_the_bad_one(
+    tmp_path: Path,
+) -> None:
+    # Two processes read the same bad entry; one repairs it first. The other's clean-up
+    # must not delete the repaired entry, or the key would get a second, different answer.
+    a, b = ResponseCache(tmp_path), ResponseCache(tmp_path)
+    with sqlite3.connect(a.path) as db:
+        db.execute("INSERT INTO responses VALUES ('k', '{', 0)")
+    assert a.get("k") is None
+    assert a.put("k", _resp("repaired")) is None
+    assert b._parse("k", "{") is None  # b read the bad entry before a repaired it
+    got = b.put("k", _resp("late"))
+    assert got is not None and got.text == "repaired"
+    a.close()
+    b.close()
+
+
 def test_truncated_cache_file_is_a_one_line_data_error(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path)
     for i in range(300):
