@@ -20,6 +20,7 @@ import anthropic
 from agentbench.models.client import ClientModel
 from agentbench.models.openai_wire import parse_arguments
 from agentbench.models.retry import MalformedResponse
+from agentbench.models.state import thinking_blocks_of
 from agentbench.records import Message, ModelRequest, ModelResponse, ToolCall, ToolSpec, Usage
 
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
@@ -110,13 +111,6 @@ def thinking_blocks(msg: Any) -> ThinkingBlocks:
     return out
 
 
-def blocks_in(state: dict[str, Any] | None) -> ThinkingBlocks | None:
-    """The Anthropic thinking blocks kept in a provider_state, or None."""
-    mine = (state or {}).get("anthropic")
-    blocks = mine.get("thinking_blocks") if isinstance(mine, dict) else None
-    return blocks if isinstance(blocks, list) and blocks else None
-
-
 def parse_message(msg: Any) -> ModelResponse:
     """An Anthropic Message → ModelResponse (signed thinking blocks in provider_state)."""
     if getattr(msg, "content", None) is None:
@@ -159,7 +153,7 @@ class AnthropicModel(ClientModel[anthropic.AsyncAnthropic]):
         )
 
     def _thinking_of(self, msg: Message) -> ThinkingBlocks | None:
-        return blocks_in(self.turns.recall(msg))
+        return thinking_blocks_of(self.turns.recall(msg), "anthropic")
 
     def build(self, req: ModelRequest) -> dict[str, Any]:
         """The keyword arguments for messages.create."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentbench.models.retry import MalformedResponse
+from agentbench.models.state import thinking_blocks_of
 from agentbench.records import Message, ModelResponse, ToolCall, ToolSpec, Usage
 
 StateOf = Callable[[Message], dict[str, Any] | None]
@@ -26,7 +27,11 @@ def to_openai_messages(
     out: list[dict[str, Any]] = []
     for m in messages:
         d: dict[str, Any] = {"role": m.role, "content": m.content}
-        if m.role == "assistant" and state is not None and (tb := thinking_blocks_in(state(m))):
+        if (
+            m.role == "assistant"
+            and state is not None
+            and (tb := thinking_blocks_of(state(m), "openai"))
+        ):
             d["thinking_blocks"] = tb
         if m.role == "assistant" and m.tool_calls:
             d["content"] = m.content or None
@@ -107,13 +112,6 @@ def _reasoning_of(obj: Any) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
-
-def thinking_blocks_in(state: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-    """The `thinking_blocks` kept in a provider_state by this wire, or None."""
-    mine = (state or {}).get("openai")
-    blocks = mine.get("thinking_blocks") if isinstance(mine, dict) else None
-    return blocks if isinstance(blocks, list) and blocks else None
 
 
 def _block(raw: Any) -> dict[str, Any] | None:

@@ -37,6 +37,13 @@ def turn_fingerprint(text: str, reasoning: str | None, tool_calls: list[ToolCall
     return (text, reasoning or None, calls)
 
 
+def thinking_blocks_of(state: dict[str, Any] | None, wire: str) -> list[dict[str, Any]] | None:
+    """The thinking blocks `wire` kept in a provider_state (`state[wire]["thinking_blocks"]`)."""
+    mine = (state or {}).get(wire)
+    blocks = mine.get("thinking_blocks") if isinstance(mine, dict) else None
+    return blocks if isinstance(blocks, list) and blocks else None
+
+
 class TurnStates:
     """Provider states of recent assistant turns (bounded; old ones fall out first)."""
 
