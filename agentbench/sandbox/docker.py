@@ -188,12 +188,13 @@ class DockerSandbox:
         self._check_open()
         with self._lock:
             try:
-                code, out, restarted = self._shell.run_bytes(command, timeout)
-                if restarted:
-                    # The worker died: while idle (the host's OOM killer takes oom_score_adj
-                    # 1000 first; the demo's "diff failed (137)" with no output) if its death
-                    # notice came late for the session's check, or during this command.
-                    # The files are intact and the command idempotent: once more.
+                code, out, died = self._shell.run_bytes(command, timeout)
+                if died:
+                    # The worker died under this command: while idle before it (the host's
+                    # OOM killer takes oom_score_adj 1000 first; the demo's "diff failed
+                    # (137)" with no output) with its death notice too late for the session's
+                    # check, or during it. Files are intact, the command idempotent: again.
+                    # (A death noticed before the command is handled by the session.)
                     log.warning("sandbox_shell_restarted", id=self.id[:12], status=code)
                     code, out, _ = self._shell.run_bytes(command, timeout)
                 return code, out

@@ -190,10 +190,30 @@ class ShellSession:
             )
         )
 
+    def _drop_idle_output(self) -> None:
+        """Drop what the worker printed since the last command (its background jobs)."""
+        sink = Capture(0)
+        while self._scan(sink) is not None:
+            pass  # markers of abandoned commands: nothing waits for them any more
+        # What _scan left is either a marker still on its way or up to a token's length of
+        # output held back in case it was one: keep only a possible start of a marker.
+        buf, tok = self._pending, self._tok
+        if buf.startswith(tok):
+            return
+        keep = next(
+            (n for n in range(min(len(buf), len(tok) - 1), 0, -1) if tok.startswith(buf[-n:])),
+            0,
+        )
+        del buf[: len(buf) - keep]
+
     def _run(
-        self, command: str, timeout: float | None, cap: Capture
-    ) -> tuple[int | None, bool, bool]:
-        """Run `command`; returns (exit code or None, timed out, shell restarted)."""
+        self, command: str, timeout: float | None, cap: Capture, *, harness: bool = False
+    ) -> tuple[int | None, bool, bool, bool]:
+        """Run `command`; (exit code or None, timed out, shell restarted, worker died in it).
+
+        A `harness` command (diff, file op) does not get what the agent's background jobs
+        printed while the shell was idle: in a patch or a file's contents it is corruption.
+        """
         if self._dirty:
             self._recover()
         # A worker killed between commands (the host's OOM killer takes oom_score_adj 1000
@@ -201,7 +221,9 @@ class ShellSession:
         # code is its own rather than the dead worker's 137.
         restarted_before = self._died_while_idle()
         if restarted_before:
-            self.restart(cap)
+            self.restart(Capture(0) if harness else cap)
+        if harness:
+            self._drop_idle_output()
         self._dirty = True
         self._seq += 1
         seq = self._seq
@@ -226,23 +248,23 @@ class ShellSession:
                     continue
                 self.restart(cap)  # the worker ignored the interrupt (e.g. `trap '' INT`)
                 self._dirty = False
-                return None, True, True
+                return None, True, True, False
             kind, fields = marker
             if kind in ("S", "K") and fields[0] == seq:
                 self._dirty = False
-                return (None if timed_out else fields[1]), timed_out, restarted_before
+                return (None if timed_out else fields[1]), timed_out, restarted_before, False
             if kind == "D" and fields[1] == self._wrapper_pid:
                 # the current worker shell exited (`exit 3`, killed by OOM, ...)
                 self.restart(cap)
                 self._dirty = False
-                return (None if timed_out else fields[0]), timed_out, True
+                return (None if timed_out else fields[0]), timed_out, True, True
             # anything else is a marker of an earlier, abandoned command
 
     def run(self, command: str, timeout: float | None, limit: int | None) -> ExecResult:
         """Run `command` in the worker; kill it at `timeout`; keep at most `limit` output bytes."""
         t0 = time.monotonic()
         cap = Capture(limit)
-        exit_code, timed_out, restarted = self._run(command, timeout, cap)
+        exit_code, timed_out, restarted, _ = self._run(command, timeout, cap)
         output = cap.text()
         if "tcsetattr" in output:
             output = _TTY_NOISE.sub("", output)
@@ -256,7 +278,11 @@ class ShellSession:
         )
 
     def run_bytes(self, command: str, timeout: float | None) -> tuple[int | None, bytes, bool]:
-        """Run `command`; its exit code, complete output as bytes (no cap), shell restarted."""
+        """Run harness `command`: exit code, whole output (no cap), whether the worker died in it."""
         cap = Capture(None)
-        exit_code, _, restarted = self._run(command, timeout, cap)
-        return exit_code, cap.raw(), restarted
+        # `jobs` first: the shell reports jobs that ended while it was idle ("[1]+ Done")
+        # when a later foreground process ends, i.e. into this command's output; listed
+        # here, to nowhere, they are not reported again.
+        line = f"jobs >/dev/null 2>&1; {command}"
+        exit_code, _, _, died = self._run(line, timeout, cap, harness=True)
+        return exit_code, cap.raw(), died
