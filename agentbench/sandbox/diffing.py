@@ -39,13 +39,16 @@ unset __ab_n __ab_r __ab_p __ab_s
 # second as the last `git add`. --ignore-errors: one unreadable file must not abort the
 # whole `git add` (that used to yield an empty patch). Oversized files are kept out of
 # `git add` and reset to the base in the throw-away index (the agent may have staged or
-# committed them), so git never loads them. At most one byte over the patch limit is
-# sent, enough for the host to tell.
+# committed them), so git never loads them; only those that differ from the base are
+# named (a big file of the base left as it was is not missing from the patch: hashed as a
+# stream, not loaded, to tell). At most one byte over the patch limit is sent, enough for
+# the host to tell.
 _DIFF = r"""( cd {root} 2>&1 || exit 97; idx=$(mktemp) || exit 98
 cp -p "$(git rev-parse --git-path index)" "$idx" 2>/dev/null
 printf '%s\0' . {specs} >"$idx.ps"; : >"$idx.rs"
 while IFS= read -r -d '' f; do
-  f=${{f#./}}; printf '%s\0' "$f"
+  f=${{f#./}}; h=$(git rev-parse -q --verify {base}:"./$f" 2>/dev/null)
+  [ -n "$h" ] && [ "$h" = "$(git -c core.bigFileThreshold=1m hash-object -- "$f" 2>/dev/null)" ] || printf '%s\0' "$f"
   printf ':(exclude,literal)%s\0' "$f" >>"$idx.ps"; printf ':(literal)%s\0' "$f" >>"$idx.rs"
 done < <(find . -name .git -prune -o -type f -size +{cap}c -print0 2>/dev/null)
 printf '\0'

@@ -124,3 +124,25 @@ def test_split_output() -> None:
     assert split_output(b"a b\0\xff\0\0patch") == (["a b", "\ufffd"], b"patch")
     assert split_output(b"bash: cd: /nope: No such file") == ([], b"bash: cd: /nope: No such file")
     assert split_output(b"") == ([], b"")
+
+
+def test_oversized_file_the_agent_left_as_it_was_is_not_called_omitted(
+    base_image: str, docker_client, run_id: str
+) -> None:
+    # A big file that is part of the base commit and unchanged is not missing from the
+    # patch: naming it in diff_omitted (and the run's patch_omitted) would be false.
+    limits = SandboxLimits(diff_file_bytes=64 * 1024)
+    with DockerSandbox(base_image, run_id=run_id, limits=limits, client=docker_client) as sb:
+        r = sb.exec(
+            "mkdir -p /repo/data && cd /repo && git init -q && printf 'a\\n' > m.py && "
+            "head -c 100K /dev/urandom > data/fixture.bin && "
+            "head -c 100K /dev/urandom > edited.bin && git add -A && "
+            "git -c user.email=t@example.com -c user.name=t commit -qm base && "
+            "printf 'b\\n' >> m.py && printf x >> edited.bin && touch data/fixture.bin && "
+            "git rev-parse HEAD"
+        )
+        assert r.exit_code == 0, r.output
+        base = r.output.strip()
+        patch = sb.diff(base, repo="/repo")
+        assert "+b" in patch and "bin" not in patch
+        assert sb.diff_omitted == ["edited.bin"]
