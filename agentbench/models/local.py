@@ -104,7 +104,7 @@ class LocalServer:
         return [
             sys.executable,
             "-m",
-            "agentbench.models.local_tools",
+            "agentbench.models.local_server",
             "--model",
             str(path),
             "--model_alias",

@@ -13,11 +13,11 @@ import pytest
 
 from agentbench.agent.scaffold import load_scaffold
 from agentbench.agent.tools import tool_specs
+from agentbench.models.local_server import null_content_to_empty
 from agentbench.models.local_tools import (
     CALL_CLOSE,
     CALL_OPEN,
     _choose_tools,
-    null_content_to_empty,
     parse_reply,
     render_prompt,
     tool_grammar,

@@ -1,0 +1,83 @@
+"""The embedded SmolLM2 server process: llama_cpp.server with our tool-call chat handler.
+
+`python -m agentbench.models.local_server <llama_cpp.server args>` (LocalServer runs it). Besides
+registering the handler (local_tools.py) it wraps the app in NullContentFix: the OpenAI clients
+send `content: null` beside tool calls, which llama-cpp-python's request model refuses (500),
+so no unroll got past its first call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agentbench.models.local_tools import register
+
+
+def null_content_to_empty(body: bytes) -> bytes:
+    """A chat request body with `content: null` on assistant messages made "" (else as is).
+
+    OpenAI clients send null content beside tool calls; llama-cpp-python's request model wants
+    a string there and answers 500, so the second step of every tool-calling unroll failed.
+    """
+    try:
+        req = json.loads(body)
+    except ValueError:
+        return body  # the server reports its own error
+    msgs = req.get("messages") if isinstance(req, dict) else None
+    fixed = False
+    for m in msgs if isinstance(msgs, list) else []:
+        if isinstance(m, dict) and m.get("role") == "assistant" and m.get("content", "") is None:
+            m["content"] = ""
+            fixed = True
+    return json.dumps(req).encode() if fixed else body
+
+
+class NullContentFix:
+    """ASGI middleware applying null_content_to_empty to POST .../chat/completions bodies."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Buffer the request body, fix it, and hand the app the fixed body."""
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].endswith("/chat/completions")
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body", False):
+                break
+        body = null_content_to_empty(b"".join(chunks))
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def replay() -> Any:
+            # later calls (disconnect checks while streaming) go to the real channel
+            return pending.pop() if pending else await receive()
+
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
+def main() -> None:
+    """Run llama_cpp.server with the handler registered and NullContentFix (same arguments)."""
+    from llama_cpp.server import __main__ as server
+
+    register()
+    make_app = server.create_app
+    # the stock entry point builds the app from its arguments; wrap what it builds
+    server.create_app = lambda **kw: NullContentFix(make_app(**kw))  # type: ignore[assignment]
+    server.main()
+
+
+if __name__ == "__main__":
+    main()
