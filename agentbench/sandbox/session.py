@@ -283,6 +283,6 @@ class ShellSession:
         # `jobs` first: the shell reports jobs that ended while it was idle ("[1]+ Done")
         # when a later foreground process ends, i.e. into this command's output; listed
         # here, to nowhere, they are not reported again.
-        line = f"jobs >/dev/null 2>&1; {command}"
+        line = f"builtin jobs >/dev/null 2>&1; {command}"
         exit_code, _, _, died = self._run(line, timeout, cap, harness=True)
         return exit_code, cap.raw(), died
