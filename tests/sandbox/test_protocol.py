@@ -71,6 +71,28 @@ def test_markers_split_across_reads_and_lookalikes() -> None:
         there.close()
 
 
+def test_idle_output_is_dropped_up_to_a_marker_still_arriving() -> None:
+    token = "cd" * 16
+    here, there = socket.socketpair()
+    try:
+        shell = ShellSession(here, token)
+        tok = token.encode()
+        # A job's output, a stale marker of an abandoned command, more output, then the
+        # first bytes of a marker whose rest has not come yet.
+        shell._demux(_frame(b"job says hi\n" + tok + b":K:3\nbye" + tok[:5]))
+        shell._drop_idle_output()
+        assert bytes(shell._pending) == tok[:5]
+        shell._pending[:] = b"x" + tok[:1] + b"y"  # ends in no possible marker start
+        shell._drop_idle_output()
+        assert bytes(shell._pending) == b""
+        shell._pending[:] = tok + b":S:"  # a whole token, marker line incomplete
+        shell._drop_idle_output()
+        assert bytes(shell._pending) == tok + b":S:"
+    finally:
+        here.close()
+        there.close()
+
+
 def test_command_line_is_one_line() -> None:
     line = command_line("echo 'a'\nprintf \"%s\" $HOME # done", 7)
     assert line.count(b"\n") == 1 and line.endswith(b"\n") and line.startswith(b"C__ab_seq=7; ")
