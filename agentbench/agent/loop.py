@@ -450,7 +450,7 @@ async def arun_agent(
                         "sandbox", f"patch failed: {type(exc).__name__}: {exc}"
                     ) from exc
             # A sandbox that left files out of the patch (too large) says which; on record.
-            omitted = list(getattr(sandbox, "diff_omitted", None) or []) if patch_fn else []
+            omitted = list(sandbox.diff_omitted) if patch_fn else []
             await run.flush_sync()
             res = run.result(status, patch, error, path).model_copy(
                 update={"patch_omitted": omitted}

@@ -15,6 +15,7 @@ class Sandbox(Protocol):
     """A running, isolated environment with a persistent shell."""
 
     id: str
+    diff_omitted: list[str]  # paths the last diff() left out (too large), for the record
 
     def exec(self, command: str, timeout: float = 60.0) -> ExecResult:
         """Run `command` in the persistent shell (cwd and env carry over)."""
@@ -28,7 +29,14 @@ class Sandbox(Protocol):
         """Write a file into the sandbox (parents created)."""
         ...
 
-    def diff(self, base_commit: str | None = None, exclude: list[str] | None = None) -> str:
+    def diff(
+        self,
+        base_commit: str | None = None,
+        exclude: list[str] | None = None,
+        *,
+        repo: str | None = None,
+        stop_processes: bool = True,
+    ) -> str:
         """`git diff` of the working tree (incl. untracked files) against `base_commit`."""
         ...
 
