@@ -3,9 +3,9 @@
 Control flow follows mini-swe-agent: a step is one model call plus the actions it
 asks for; FormatError, Submitted and LimitsExceeded steer the loop. Format errors and
 command timeouts go back to the model as observations; limits end the run with their
-exit status (the run is still graded); a patch too large to take is graded as no patch,
-the reason in `error`; infrastructure failures end it with
-`infra_error` and propagate. Every event is appended to the trajectory log.
+exit status (the run is still graded); a patch the agent made impossible to take (too
+large, repository destroyed) is graded as no patch, the reason in `error`; infrastructure
+failures end it with `infra_error` and propagate. Every event is appended to the trajectory log.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from agentbench.records import (
     Usage,
     content_hash,
 )
-from agentbench.sandbox.base import PatchTooLarge, Sandbox
+from agentbench.sandbox.base import PatchUnavailable, Sandbox
 from agentbench.trajectory import TrajectoryWriter
 
 log = get_logger("agentbench.agent")
@@ -441,7 +441,7 @@ async def arun_agent(
                     patch = await asyncio.to_thread(patch_fn)
                 except InfraError:
                     raise
-                except PatchTooLarge as exc:
+                except PatchUnavailable as exc:
                     # The agent's doing, not the infrastructure's: graded as no patch, on record.
                     error = f"{error}; {exc}" if error else str(exc)
                     log.warning("agent_patch_too_large", key=key.key, error=str(exc))

@@ -7,8 +7,16 @@ from typing import Protocol
 from agentbench.records import ExecResult
 
 
-class PatchTooLarge(Exception):
+class PatchUnavailable(Exception):
+    """The agent's own actions left no patch to take: graded as no patch, the reason on record."""
+
+
+class PatchTooLarge(PatchUnavailable):
     """The working tree's diff exceeds the sandbox's patch size limit (the agent's doing)."""
+
+
+class RepoGone(PatchUnavailable):
+    """The repository checked at the start is no longer a git work tree with its base commit."""
 
 
 class Sandbox(Protocol):
@@ -38,6 +46,14 @@ class Sandbox(Protocol):
         stop_processes: bool = True,
     ) -> str:
         """`git diff` of the working tree (incl. untracked files) against `base_commit`."""
+        ...
+
+    def verify_repo(self, base_commit: str | None = None, *, repo: str | None = None) -> None:
+        """Check `repo` is a git work tree holding `base_commit`; InfraError if not.
+
+        After this, a diff that finds the repository broken raises RepoGone (the agent's
+        doing) instead of InfraError.
+        """
         ...
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from agentbench.errors import InfraError
 from agentbench.logging import get_logger
 from agentbench.records import ExecResult
 from agentbench.sandbox import cleanup, diffing, files, ownership
-from agentbench.sandbox.base import PatchTooLarge
+from agentbench.sandbox.base import PatchTooLarge, RepoGone
 from agentbench.sandbox.client import docker_client, resolve
 from agentbench.sandbox.limits import SandboxLimits
 from agentbench.sandbox.reaper import reap_once, remove_container
@@ -61,6 +61,7 @@ class DockerSandbox:
         self.workdir = workdir
         self.id = ""
         self.diff_omitted: list[str] = []  # paths the last diff() left out for their size
+        self._verified: dict[str, str] = {}  # repo root -> base commit, checked by verify_repo
         self._lock = threading.Lock()
         self._closed = False
         self._owner_pid = os.getpid()
@@ -266,6 +267,32 @@ class DockerSandbox:
             self.client, self.id, real, blob, mode if mode is not None else keep
         )
 
+    def _repo_check(self, root: str, base: str) -> tuple[int | None, bytes]:
+        """Exit code and output of: `root` is a git work tree that holds commit `base`."""
+        script = (
+            f"( cd {shlex.quote(root)} 2>&1 && git rev-parse --is-inside-work-tree >/dev/null "
+            f"&& git rev-parse -q --verify {shlex.quote(base + '^{commit}')} )"
+        )
+        return self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
+
+    def verify_repo(self, base_commit: str | None = None, *, repo: str | None = None) -> None:
+        """Check `repo` is a git work tree holding `base_commit`; InfraError if not.
+
+        Afterwards a diff that finds the repository broken raises RepoGone: it was whole
+        when the agent started, so the agent broke it (e.g. `rm -rf .git`), and that is an
+        outcome to grade, not an infrastructure failure to retry.
+        """
+        root, base = self._abs(repo or "."), base_commit or "HEAD"
+        code, out = self._repo_check(root, base)
+        if code != 0:
+            raise InfraError(
+                "sandbox_repo",
+                f"{root} is not a git work tree with commit {base} ({code}): "
+                f"{out.decode(errors='replace')[-200:]} (check the image and the instance's "
+                "base_commit)",
+            )
+        self._verified[root] = base
+
     def diff(
         self,
         base_commit: str | None = None,
@@ -280,7 +307,8 @@ class DockerSandbox:
         and daemons) is killed, unless `stop_processes` is False, so the tree is settled
         and git has the memory. Files over `limits.diff_file_bytes` are left out and named
         in `diff_omitted`; an unreadable file is skipped. A patch over
-        `limits.diff_total_bytes` raises PatchTooLarge. The shell's cwd and env stay.
+        `limits.diff_total_bytes` raises PatchTooLarge; a repository that verify_repo
+        checked and that is broken now raises RepoGone. The shell's cwd and env stay.
         """
         root = self._abs(repo or ".")
         base = base_commit or "HEAD"
@@ -301,6 +329,14 @@ class DockerSandbox:
                 f"the diff of {root} against {base} is over {lim.diff_total_bytes} bytes "
                 "(limits.diff_total_bytes): too large to be a patch"
             )
+        if code != 0 and root in self._verified:
+            check, why = self._repo_check(root, self._verified[root])
+            if check != 0:
+                raise RepoGone(
+                    f"{root} was a git work tree with commit {self._verified[root]} when the "
+                    f"agent started and is not any more: "
+                    f"{(why or body).decode(errors='replace').strip()[-200:]}"
+                )
         if code != 0:
             hint = "; SIGKILL: out of memory in the sandbox or on the host" if code == 137 else ""
             raise InfraError(

@@ -92,3 +92,38 @@ def test_patch_too_large_is_graded_as_no_patch_with_the_reason(
         assert res.exit_status == ExitStatus.SUBMITTED and res.patch == ""
         assert res.error is not None and "too large to be a patch" in res.error
         assert end is not None and end.patch == "" and end.error == res.error
+
+
+def test_agent_destroying_a_verified_repo_is_graded_as_no_patch(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    # Checked whole at the start, gone at the end: the agent's outcome, not an infra error
+    # (which the sweep would retry and finally drop as missing data, hiding the failure).
+    with make_sandbox() as sandbox:
+        sandbox.verify_repo()
+        wreck = "sed -i 's/a - b/a + b/' calc.py && rm -rf .git"
+        res, end = _unroll(sandbox, tmp_path, [_call(1, "bash", command=wreck), _call(2, "submit")])
+        assert res.exit_status == ExitStatus.SUBMITTED and res.patch == ""
+        assert res.error is not None and "is not any more" in res.error
+        assert end is not None and end.error == res.error
+
+
+def test_unverified_broken_repo_stays_an_infra_error(make_sandbox: Any, tmp_path: Path) -> None:
+    # Without the start check nobody knows whether the repository ever worked.
+    from agentbench.errors import InfraError
+
+    with make_sandbox() as sandbox:
+        replies = [_call(1, "bash", command="rm -rf .git"), _call(2, "submit")]
+        with pytest.raises(InfraError, match="sandbox_diff"):
+            _unroll(sandbox, tmp_path, replies)
+
+
+def test_verify_repo_rejects_a_missing_repo_or_commit(make_sandbox: Any) -> None:
+    from agentbench.errors import InfraError
+
+    with make_sandbox() as sandbox:
+        sandbox.verify_repo("HEAD")
+        with pytest.raises(InfraError, match="not a git work tree with commit 0123abc"):
+            sandbox.verify_repo("0123abc")
+        with pytest.raises(InfraError, match="sandbox_repo"):
+            sandbox.verify_repo(repo="/tmp")

@@ -153,6 +153,9 @@ class SWEBenchTask:
         model = make_model(system.model)
         sandbox = self._open_sandbox(image, key)
         try:
+            # A broken image fails here as infrastructure; once checked, a repository found
+            # broken at the end is the agent's doing (graded as no patch).
+            sandbox.verify_repo(inst.base_commit)
             result = run_agent(
                 model=model,
                 scaffold=scaffold,
