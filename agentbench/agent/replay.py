@@ -278,6 +278,8 @@ async def afork(
                 )  # fmt: skip
             try:
                 pf = (lambda: patch_fn(sb)) if patch_fn else (lambda: sb.diff(base_commit))
+                if patch_fn is None and base_commit:  # as a SWE-bench unroll does
+                    await asyncio.to_thread(sb.verify_repo, base_commit)
                 res = await arun_agent(
                     model=model,
                     scaffold=scaffold,
