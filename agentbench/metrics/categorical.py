@@ -72,28 +72,44 @@ def log_plus_delta(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
 _CHUNK_VALUES = 1 << 16  # values per chunk of questions: the log buffer stays in L2
 
 
+def _chunk_valid(chunk: np.ndarray, ones: np.ndarray) -> bool:
+    """The fast accept of check_probs on one chunk: no negative value, every row sum within tolerance."""
+    sums = np.matmul(chunk, ones)  # NaN or inf anywhere in a row shows up in its sum
+    return bool(
+        chunk.min() >= 0 and sums.min() >= 1.0 - PROB_SUM_TOL and sums.max() <= 1.0 + PROB_SUM_TOL
+    )
+
+
 def _mean_log_plus_delta(
-    p: np.ndarray, m: np.ndarray | None, n: np.ndarray, delta: float
-) -> np.ndarray:
-    """mean_r log(p + δ) per question and option, one cache-sized chunk of questions at a time."""
+    p: np.ndarray, m: np.ndarray | None, n: np.ndarray, delta: float, validate: bool = False
+) -> tuple[np.ndarray, bool]:
+    """mean_r log(p + δ) per question and option, one cache-sized chunk of questions at a time.
+
+    With `validate`, also whether every chunk passes check_probs' fast accept (unmasked
+    input only): the chunk is then read from memory once for both.
+    """
     # Same values as _masked_mean(log_plus_delta(p)); the chunks reuse one small buffer
     # instead of a fresh array the size of `p` (whose first touch alone costs milliseconds).
     q, r, c = p.shape
     step = max(1, _CHUNK_VALUES // (r * c))
     out = np.empty((q, c))
     buf = np.empty(min(q, step) * r * c)
+    ones = np.ones(c)
+    ok = True
     for lo in range(0, q, step):
         hi = min(q, lo + step)
         chunk = p[lo:hi]
+        if validate and ok:
+            ok = _chunk_valid(chunk, ones)
         logs = buf[: chunk.size].reshape(chunk.shape)
         np.add(chunk, delta, out=logs)
         np.log(logs, out=logs)
-        flat = chunk.reshape(-1)
-        near_one = np.flatnonzero(flat > 1.0 - 1e-6)  # as in log_plus_delta
-        if near_one.size:
+        if chunk.max() > 1.0 - 1e-6:  # a max is cheaper than scanning for them every time
+            flat = chunk.reshape(-1)
+            near_one = np.flatnonzero(flat > 1.0 - 1e-6)  # as in log_plus_delta
             logs.reshape(-1)[near_one] = np.log1p((flat[near_one] - 1.0) + delta)
         out[lo:hi] = _masked_mean(logs, None if m is None else m[lo:hi], n[lo:hi])
-    return out
+    return out, ok
 
 
 def smoothed_log(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
@@ -127,8 +143,15 @@ def decompose_kl(
     validate: bool = True,
 ) -> Decomposition:
     """KL/cross-entropy decomposition per question with the normalised geometric mean."""
-    p, t, m, n = _prepare(probs, target, mask, validate)
+    # Unmasked stated probabilities are validated chunk by chunk while their logs are taken
+    # (one read of the input instead of three); everything else up front.
+    fused = validate and mask is None
+    p, t, m, n = _prepare(probs, target, mask, validate and not fused)
+    if fused:
+        check_min_unrolls(n, "probs")
     if _all_zero_one(p):
+        if fused:
+            check_probs(p, None)
         # Letter answers: log(p + δ) takes only the values log(δ) and log1p(δ), so the mean
         # log follows from the fraction f of unrolls choosing each option, with no log per
         # unroll: (k·log1p(δ) + (n − k)·log(δ)) / n. The counts k stay exact integers, so
@@ -138,7 +161,12 @@ def decompose_kl(
         n_col = n[:, None].astype(np.float64)
         mean_log = (k * np.log1p(delta) + (n_col - k) * np.log(delta)) / n_col
     else:
-        mean_log = _mean_log_plus_delta(p, m, n, delta)
+        with np.errstate(invalid="ignore", divide="ignore"):  # bad input raises just below
+            mean_log, ok = _mean_log_plus_delta(p, m, n, delta, validate=fused)
+        if not ok:
+            check_probs(p, None)  # raises, naming the first bad unroll
+    if fused:
+        t = check_target(target, p.shape[0], p.shape[2])
     # The normaliser log(1 + C·δ) is a constant: subtract it after the mean (one pass less).
     mean_log -= np.log1p(p.shape[-1] * delta)
     return kl_from_mean_log(mean_log, t)
@@ -174,12 +202,7 @@ def _brier_moments(
         hi = min(q, lo + step)
         chunk = p[lo:hi]
         if validate and ok:
-            sums = np.matmul(chunk, ones)  # the same sums and bounds as check_probs
-            ok = bool(
-                chunk.min() >= 0
-                and sums.min() >= 1.0 - PROB_SUM_TOL
-                and sums.max() <= 1.0 + PROB_SUM_TOL
-            )
+            ok = _chunk_valid(chunk, ones)
         p_hat[lo:hi] = np.matmul(w, chunk)
         flat = chunk.reshape(hi - lo, r * c)
         second[lo:hi] = np.einsum("ij,ij->i", flat, flat) / r

@@ -35,6 +35,25 @@ def test_probabilities_must_sum_to_one() -> None:
         decompose_brier(probs, [0, 0])
 
 
+@pytest.mark.parametrize("fn", [decompose_kl, decompose_brier], ids=["kl", "brier"])
+@pytest.mark.parametrize(
+    ("row", "msg"),
+    [
+        ([0.5, 0.5, 0.5, 0.0], "question 900, unroll 7 sums to 1.5"),
+        ([1.5, -0.5, 0.0, 0.0], "question 900, unroll 7 has a negative probability"),
+        ([np.nan, 0.5, 0.5, 0.0], "question 900, unroll 7 has a non-finite probability"),
+    ],
+    ids=["sum", "negative", "nan"],
+)
+def test_a_bad_unroll_far_into_a_large_input_is_named(fn: object, row: list, msg: str) -> None:
+    # Large inputs are validated chunk by chunk while they are reduced: a bad row in a late
+    # chunk must still be found and named, with the same message as a small input gets.
+    probs = np.full((1000, 20, 4), 0.25)
+    probs[900, 7] = row
+    with pytest.raises(MetricsInputError, match=msg):
+        fn(probs, np.zeros(1000, dtype=int))  # type: ignore[operator]
+
+
 def test_target_out_of_range() -> None:
     probs = np.full((2, 3, 4), 0.25)
     with pytest.raises(MetricsInputError, match=r"question 1 has target 4, outside 0\.\.3"):
