@@ -46,11 +46,9 @@ def sandbox(base_image: str) -> Iterator[Any]:
         yield sb
 
 
-def unroll(srv: ScriptedServer, sandbox: Any, tmp_path: Path, name: str, **model: Any) -> None:
-    """One agent unroll (seed 4) against `srv`; model settings from `model`."""
-    from agentbench.agent.loop import run_agent
-
-    mc = ModelConfig(
+def claude(srv: ScriptedServer, **model: Any) -> ModelConfig:
+    """A thinking model on `srv`; further settings from `model`."""
+    return ModelConfig(
         provider="scripted",
         name="scripted-claude",
         base_url=srv.base_url,
@@ -58,6 +56,13 @@ def unroll(srv: ScriptedServer, sandbox: Any, tmp_path: Path, name: str, **model
         reasoning_budget=1024,
         **model,
     )
+
+
+def unroll(srv: ScriptedServer, sandbox: Any, tmp_path: Path, name: str, **model: Any) -> None:
+    """One agent unroll (seed 4) against `srv`; model settings from `model`."""
+    from agentbench.agent.loop import run_agent
+
+    mc = claude(srv, **model)
     system = SystemConfig(
         name="thinking", model=mc, scaffold="bash-react", limits=LimitsConfig(max_steps=5)
     )
@@ -126,15 +131,7 @@ def test_fork_continues_with_the_replayed_turn_signed(sandbox: Any, tmp_path: Pa
         unroll(srv, sandbox, tmp_path, "live", extra=extra)
         live_follow_up = srv.calls[1]
         n = len(srv.calls)
-        mc = ModelConfig(
-            provider="scripted",
-            name="scripted-claude",
-            base_url=srv.base_url,
-            max_retries=0,
-            reasoning_budget=1024,
-            extra=extra,
-        )
-        llm = make_model(mc)
+        llm = make_model(claude(srv, extra=extra))
         try:
             report = fork(
                 tmp_path / "live.jsonl",
