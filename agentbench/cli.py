@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agentbench.errors import UserError
 
@@ -59,9 +61,9 @@ def main() -> None:
 
     configure(os.environ.get("AGENTBENCH_LOG_LEVEL", "WARNING"))
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except UserError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         err.print("aborted")
@@ -71,6 +73,8 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
+    except typer.TyperException as exc:  # usage errors (typer vendors click: not click's classes)
+        _usage_error(exc)
     except Exception as exc:  # click usage errors
         import click
 
@@ -78,6 +82,21 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # Without standalone mode a command's `raise typer.Exit(n)` comes back as n, not an exit.
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)
+
+
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    """Print a usage error on one line naming the command's --help, or the help asked for."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help is the answer
+        sys.stdout.write(exc.format_message() + "\n")
+        sys.exit(0)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    err.print(f"[bold red]error:[/] {escape(message + hint)}", highlight=False, soft_wrap=True)
+    sys.exit(getattr(exc, "exit_code", 2))
 
 
 if __name__ == "__main__":
