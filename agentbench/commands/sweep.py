@@ -162,6 +162,7 @@ def run_cmd(
                 ray_cpus_per_sample=ray_cpus_per_sample,
                 on_progress=live,
                 run_dir=rd,
+                source=str(spec_path),
             )
     except KeyboardInterrupt:
         _interrupted(rd)
@@ -240,7 +241,13 @@ def demo_cmd(
         )
         try:
             with _LiveProgress(progress and err.is_terminal) as live:
-                summary = run_sweep(spec, on_progress=live, task_factory=factory, run_dir=rd)
+                summary = run_sweep(
+                    spec,
+                    on_progress=live,
+                    task_factory=factory,
+                    run_dir=rd,
+                    source=str(spec_path or demo.demo_spec_path()),
+                )
         except KeyboardInterrupt:
             stack.close()  # stop the model server: os._exit below skips clean-up
             _interrupted(rd)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentbench.config import SystemConfig
-from agentbench.errors import EnvironmentProblem
+from agentbench.errors import ConfigError, DataError, EnvironmentProblem, UserError
 from agentbench.logging import get_logger
 from agentbench.records import Record, SampleResult
 from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
@@ -144,6 +144,51 @@ def _remove_stale_trajectories(run_dir: Path, keys: set[str], known: list[str]) 
     return n
 
 
+def _placed(exc: UserError, where: str, source: str | None) -> UserError:
+    """`exc` placed at `where` in the spec file, unless it already names a file of its own."""
+    if exc.path is not None:
+        return exc  # e.g. the dataset or scaffold file itself: that is the one to fix
+    field = exc.field or ""
+    head = where.split(".", 1)[0]
+    rest = field.split(".", 1)[1] if field.startswith(head + ".") else field
+    cls = type(exc) if type(exc) in (ConfigError, DataError, EnvironmentProblem) else ConfigError
+    return cls(exc.detail, path=source, field=f"{where}.{rest}" if rest else where, fix=exc.fix)
+
+
+def _build_tasks(
+    spec: SweepSpec, factory: Callable[[dict[str, Any]], Task], source: str | None
+) -> list[Task]:
+    """Each task of the spec; a bad one is named by its index in the spec."""
+    tasks: list[Task] = []
+    for i, t in enumerate(spec.tasks):
+        try:
+            tasks.append(factory(t))
+        except UserError as exc:
+            raise _placed(exc, f"tasks.{i}", source) from None
+    return tasks
+
+
+def _check_systems(spec: SweepSpec, tasks: list[Task], source: str | None) -> None:
+    """Ask each task that can (optional `check_system`) whether it can run each system."""
+    for task in tasks:
+        check = getattr(task, "check_system", None)
+        if check is None:
+            continue
+        for i, system in enumerate(spec.systems):
+            try:
+                check(system)
+            except UserError as exc:
+                if exc.path is not None and exc.detail == "scaffold not found":
+                    # the spec's scaffold name is the typo, not the file it resolved to
+                    raise ConfigError(
+                        f"scaffold {system.scaffold!r} not found ({exc.path})",
+                        path=source,
+                        field=f"systems.{i}.scaffold",
+                        fix=exc.fix,
+                    ) from None
+                raise _placed(exc, f"systems.{i}", source) from None
+
+
 def run_sweep(
     spec: SweepSpec,
     *,
@@ -154,10 +199,15 @@ def run_sweep(
     on_progress: ProgressCallback | None = None,
     task_factory: Callable[[dict[str, Any]], Task] = build_task,
     run_dir: Path | None = None,
+    source: str | None = None,
 ) -> SweepSummary:
-    """Run every sample of `spec` not yet done into its run folder; resumable at any point."""
+    """Run every sample of `spec` not yet done into its run folder; resumable at any point.
+
+    `source` (the spec file) is named in errors about a task or system of the spec.
+    """
+    tasks = _build_tasks(spec, task_factory, source)
+    _check_systems(spec, tasks, source)  # before the run folder exists: nothing half-written
     reap_orphans()
-    tasks = [task_factory(t) for t in spec.tasks]
     rd = run_dir or spec.resolved_run_dir()
     with RunStore.create(rd, spec) as store:
         for s in spec.systems:

@@ -29,5 +29,7 @@ class Task(Protocol):
         applies the retry policy and records MISSING); agent failures are outcomes.
         Tasks that are pure model calls may also define
         `async def arun_sample(key, system, run_dir) -> SampleResult` for high concurrency.
+        A task may define `check_system(system) -> None` raising a UserError for a system it
+        cannot run (e.g. a missing scaffold); sweeps call it before they write anything.
         """
         ...

@@ -137,6 +137,12 @@ class SWEBenchTask:
             "task": self.name,
         }
 
+    def check_system(self, system: SystemConfig) -> None:
+        """ConfigError when `system`'s scaffold is missing or invalid (before any image build)."""
+        from agentbench.agent.scaffold import load_scaffold
+
+        load_scaffold(system.scaffold, system.scaffold_overrides)
+
     def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
         """Unroll the agent in a fresh sandbox, then grade its patch in another fresh container."""
         from agentbench.agent.loop import run_agent

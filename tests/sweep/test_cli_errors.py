@@ -1,0 +1,56 @@
+"""`agentbench run` on a spec with a bad task or system: one line naming the spec, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"
+
+
+def _spec(tmp_path: Path, *, kind: str = "swebench", scaffold: str = "bash-react") -> Path:
+    """A spec file of one SWE-bench task (the tiny fixture suite) and one scripted system."""
+    doc = {
+        "name": "bad",
+        "run_dir": str(tmp_path / "run"),
+        "tasks": [{"kind": kind, "dataset": str(SUITE)}],
+        "systems": [
+            {"name": "s", "model": {"provider": "scripted", "name": "x"}, "scaffold": scaffold}
+        ],
+        "seeds": 1,
+    }
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    return p
+
+
+def _run(spec: Path) -> str:
+    """`agentbench run SPEC` must fail with exit 2 and one line; that line."""
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=spec.parent,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    return " ".join(lines[0].split())
+
+
+def test_a_misspelt_scaffold_names_the_spec_and_writes_nothing(tmp_path: Path) -> None:
+    line = _run(_spec(tmp_path, scaffold="bash-reactt"))
+    assert "spec.yaml: systems.0.scaffold: scaffold 'bash-reactt' not found" in line
+    assert "bash-react" in line.split("use a path or one of:")[1]
+    assert not (tmp_path / "run").exists()  # no half-made run folder
+
+
+def test_an_unknown_task_kind_names_the_spec_and_its_index(tmp_path: Path) -> None:
+    line = _run(_spec(tmp_path, kind="swebenc"))
+    assert "spec.yaml: tasks.0.kind: unknown task kind 'swebenc'" in line
+    assert not (tmp_path / "run").exists()
