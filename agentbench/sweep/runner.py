@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Literal
 from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem, UserError
 from agentbench.logging import get_logger
-from agentbench.records import Record, SampleResult
+from agentbench.records import Record, SampleResult, SampleStatus
 from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
 from agentbench.sweep.plan import PlannedSample, plan_samples
 from agentbench.sweep.spec import SweepSpec
@@ -208,7 +209,59 @@ def run_sweep(
     tasks = _build_tasks(spec, task_factory, source)
     _check_systems(spec, tasks, source)  # before the run folder exists: nothing half-written
     reap_orphans()
-    rd = run_dir or spec.resolved_run_dir()
+    rd = Path(run_dir or spec.resolved_run_dir())
+    made = _first_missing(rd)
+    try:
+        return _sweep(
+            spec,
+            tasks,
+            rd,
+            executor=executor,
+            ray_address=ray_address,
+            ray_num_cpus=ray_num_cpus,
+            ray_cpus_per_sample=ray_cpus_per_sample,
+            on_progress=on_progress,
+        )
+    except UserError:
+        if made is not None:
+            _drop_if_empty(rd, made)  # e.g. no Docker engine: leave no folder that holds nothing
+        raise
+
+
+def _first_missing(rd: Path) -> Path | None:
+    """The outermost folder of `rd` that does not exist yet (None: `rd` exists)."""
+    if rd.exists():
+        return None
+    made = rd
+    while not made.parent.exists():
+        made = made.parent
+    return made
+
+
+def _drop_if_empty(rd: Path, made: Path) -> None:
+    """Remove a run folder this sweep made when no sample finished (a failed first start)."""
+    try:
+        with RunStore.open(rd) as store:
+            # claimed ("running") rows hold no result: only finished ones are worth keeping
+            n = store.count(status=SampleStatus.DONE) + store.count(status=SampleStatus.MISSING)
+    except UserError:
+        return  # not a store we can read: leave it for the user to look at
+    if n == 0:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def _sweep(
+    spec: SweepSpec,
+    tasks: list[Task],
+    rd: Path,
+    *,
+    executor: ExecutorName,
+    ray_address: str | None,
+    ray_num_cpus: int | None,
+    ray_cpus_per_sample: float,
+    on_progress: ProgressCallback | None,
+) -> SweepSummary:
+    """The sweep itself, into the run folder `rd`."""
     with RunStore.create(rd, spec) as store:
         for s in spec.systems:
             store.register_system(s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,22 @@ def test_an_unknown_task_kind_names_the_spec_and_its_index(tmp_path: Path) -> No
     line = _run(_spec(tmp_path, kind="swebenc"))
     assert "spec.yaml: tasks.0.kind: unknown task kind 'swebenc'" in line
     assert not (tmp_path / "run").exists()
+
+
+def test_no_docker_engine_is_one_line_and_leaves_no_run_folder(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    (tmp_path / "spec.yaml").write_text(
+        spec.read_text().replace(str(tmp_path / "run"), str(tmp_path / "runs" / "run"))
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"},
+    )
+    assert r.returncode == 3, r.stderr  # EnvironmentProblem
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "no Docker engine answers" in " ".join(r.stderr.split())
+    assert not (tmp_path / "runs").exists()  # neither the run folder nor the parent it made
