@@ -86,6 +86,9 @@ def _validate(rows: Iterable[Any], path: str) -> list[SWEInstance]:
             )
         seen[inst.instance_id] = n
         out.append(inst)
+    if not out:
+        # an empty file would run a sweep of nothing and report nothing, silently
+        raise DataError("no rows", path=path, fix="the dataset is empty: add SWE-bench rows")
     return out
 
 
@@ -95,6 +98,10 @@ def _read_local(path: Path) -> list[Any]:
     if path.suffix == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise DataError(
+                f"cannot read ({exc.strerror or exc})", path=str(path), fix="check the dataset path"
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(
                 f"invalid JSON ({exc})", path=str(path), fix="write a JSON list of rows"
@@ -114,6 +121,10 @@ def _read_jsonl(path: Path) -> Iterable[Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError("file not found", path=str(path), fix="check the dataset path") from None
+    except OSError as exc:
+        raise DataError(
+            f"cannot read ({exc.strerror or exc})", path=str(path), fix="check the dataset path"
+        ) from None
     except UnicodeDecodeError as exc:
         raise DataError(
             f"not UTF-8 text ({exc.reason})", path=str(path), fix="re-export the file as UTF-8"

@@ -1,0 +1,26 @@
+"""`agentbench tasks` on bad datasets: one line naming the file, a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize(("name", "text"), [("rows.jsonl", "\n\n"), ("rows.json", "[]")])
+def test_an_empty_dataset_is_an_error_not_zero_instances(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "tasks", "ls", name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"{name}: no rows" in " ".join(r.stderr.split())
