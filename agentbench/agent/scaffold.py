@@ -251,6 +251,13 @@ def load_scaffold(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         raise ConfigError(
             "scaffold not found", path=str(path), fix=f"use a path or one of: {known}"
         ) from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, binary file
+        reason = exc.strerror if isinstance(exc, OSError) else exc.reason
+        raise ConfigError(
+            f"cannot read the scaffold ({reason or exc})",
+            path=str(path),
+            fix="pass a scaffold YAML file (see scaffolds/bash-react.yaml)",
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

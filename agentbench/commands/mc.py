@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.errors import ConfigError, DataError
+from agentbench.errors import ConfigError, DataError, EnvironmentProblem
 
 if TYPE_CHECKING:
     from agentbench.analysis.mc_report import MCReport
@@ -158,8 +158,12 @@ def budgets(
                 field="model.max_tokens",
                 fix="raise max_tokens above the largest budget",
             )
-    for eff in filter(None, (efforts or "").split(",")):
-        variants.append((f"{system}-{eff.strip()}", {"reasoning_effort": eff.strip()}))
+    allowed = ("minimal", "low", "medium", "high")
+    for eff in filter(None, (e.strip() for e in (efforts or "").split(","))):
+        if eff not in allowed:  # else the error would name the output file, not the option
+            raise ConfigError(f"unknown effort {eff!r}", field="--efforts",
+                              fix=f"use some of {', '.join(allowed)}")  # fmt: skip
+        variants.append((f"{system}-{eff}", {"reasoning_effort": eff}))
     doc = spec.model_dump(mode="json", exclude_none=True)
     others = [s for s in doc["systems"] if s["name"] != system]
     made = []
@@ -168,7 +172,12 @@ def budgets(
         made.append(s.model_dump(mode="json", exclude_none=True))
     doc["systems"] = others + made
     validate_spec(doc, str(output))  # a bad effort or max_tokens <= budget fails here
-    output.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    try:
+        output.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write the spec ({exc.strerror or exc})",
+                                 path=str(output), field="--output",
+                                 fix="pass a path in an existing, writable folder") from None  # fmt: skip
     out.print(f"wrote {output}: {len(made)} systems ({', '.join(n for n, _ in variants)})")
 
 
@@ -275,12 +284,19 @@ def questions(
 
     try:
         levels = [int(x) for x in difficulty.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{difficulty!r} is not a list of integers", field="--difficulty",
+                          fix="write steps comma-separated, e.g. 2,4,8") from None  # fmt: skip
+    try:
         spec = DatasetSpec.model_validate(
             {"source": source, "path": path, "n": n, "difficulty": levels, "config": config,
              "split": split, "token_env": token_env}
         )  # fmt: skip
-    except (ValueError, ValidationError) as exc:
-        raise ConfigError(str(exc).splitlines()[0], field="--source") from None
+    except ValidationError as exc:
+        # name the option the user typed, not the first line of pydantic's dump
+        e = exc.errors()[0]
+        opt = "--" + str(e["loc"][0]).replace("_", "-") if e["loc"] else "--source"
+        raise ConfigError(e["msg"], field=opt, fix="see agentbench mc questions --help") from None
     qs = load_questions(spec)
     out.print(f"{len(qs)} questions")
     for q in qs[:limit]:

@@ -1,0 +1,52 @@
+"""`agentbench mc` option mistakes: one line naming the option, a non-zero exit, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "sweeps" / "example.yaml"
+
+
+def _fails(*args: str, cwd: Path, code: int = 2) -> str:
+    """Run the real entry point; it must fail with `code` on one line: that line."""
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "mc", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+    assert r.returncode == code, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    return " ".join(lines[0].split())
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["--source", "gpq"], "--source: Input should be 'procedural'"),
+        (["--difficulty", "abc"], "--difficulty: 'abc' is not a list of integers"),
+        (["--n", "-1"], "--n: Input should be greater than or equal to 1"),
+    ],
+)
+def test_questions_names_the_bad_option(tmp_path: Path, args: list[str], expect: str) -> None:
+    assert expect in _fails("questions", *args, cwd=tmp_path)
+
+
+def test_budgets_with_an_unknown_effort_names_the_option(tmp_path: Path) -> None:
+    line = _fails("budgets", str(EXAMPLE), "--system", "gpt-react", "--efforts", "huge",
+                  "-o", "out.yaml", cwd=tmp_path)  # fmt: skip
+    assert "--efforts: unknown effort 'huge'" in line and "medium" in line
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_budgets_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    line = _fails("budgets", str(EXAMPLE), "--system", "gpt-react", "--tokens", "1024",
+                  "-o", "nodir/out.yaml", cwd=tmp_path, code=3)  # fmt: skip
+    assert "nodir/out.yaml: --output: cannot write the spec" in line
