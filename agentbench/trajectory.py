@@ -116,6 +116,12 @@ def read_trajectory(path: str | Path) -> Trajectory:
         raw = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError("file not found", path=str(p), fix="check the run folder") from None
+    except OSError as exc:  # a folder, no permission
+        raise DataError(
+            f"cannot read ({exc.strerror or exc})",
+            path=str(p),
+            fix="pass a trajectory .jsonl file from a run's trajectories/ folder",
+        ) from None
     except UnicodeDecodeError as exc:
         raise DataError(
             f"not UTF-8 text ({exc.reason})",

@@ -22,7 +22,7 @@ from agentbench.agent.scaffold import Scaffold
 from agentbench.agent.secrets import redact, secret_values
 from agentbench.agent.tools import Action, shell_command
 from agentbench.config import ModelConfig, SystemConfig
-from agentbench.errors import DataError, InfraError
+from agentbench.errors import DataError, InfraError, make_dir
 from agentbench.models.base import Model
 from agentbench.records import (
     ActionEvent,
@@ -248,11 +248,10 @@ async def afork(
             raise DataError(
                 f"fork point {k} is outside 0..{len(responses)} (the recorded model calls)",
                 path=str(traj_path),
-                fix="pick a smaller --fork-at",
+                fix=f"pick --fork-at in 0..{len(responses)}",
             )
     base_commit = start.task_info.get("base_commit")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(Path(out_dir), what="the fork folder", fix="pass a writable --out folder")
     gate = asyncio.Semaphore(max(1, concurrency))
     stem = Path(traj_path).stem
 

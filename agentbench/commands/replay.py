@@ -82,9 +82,12 @@ def replay(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Re-run TRAJ's actions in a fresh sandbox and show where observations differ; with --fork-at, continue from step K under new seeds."""
-    from agentbench.errors import DataError
+    from agentbench.errors import ConfigError, DataError
     from agentbench.trajectory import read_trajectory
 
+    for name, value in (("--seeds", seeds), ("--concurrency", concurrency)):
+        if value < 1:  # zero seeds would fork nothing and report success
+            raise ConfigError(f"{value} must be at least 1", field=name, fix="pass 1 or more")
     t = read_trajectory(traj)
     info = t.start.task_info
     img = image or info.get("image")
@@ -170,9 +173,11 @@ def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed
           grader: Any = None) -> None:  # fmt: skip
     from agentbench.agent.replay import fork
     from agentbench.models import make_model
+    from agentbench.sandbox.client import docker_client
 
     mc = _load_model_config(model_config, t.start.system_config)
     model = make_model(mc)
+    docker_client()  # no engine: say so before the fork folder is made
     dest = out_dir or traj.parent / f"{traj.stem}.forks"
     rep = fork(traj, fork_at, list(range(seed_start, seed_start + seeds)), model,
                sandbox_factory=factory, out_dir=dest, model_config=mc, concurrency=concurrency,
