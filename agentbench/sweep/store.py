@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from agentbench.config import SystemConfig
-from agentbench.errors import DataError
+from agentbench.errors import DataError, make_dir
 from agentbench.records import (
     ChoiceOutcome,
     ExitStatus,
@@ -328,12 +328,10 @@ class RunStore:
         cls, run_dir: str | Path, spec: BaseModel | dict[str, Any] | None = None
     ) -> RunStore:
         """Create the run folder and store (or open the existing one) and record the spec."""
-        rd = Path(run_dir)
-        rd.mkdir(parents=True, exist_ok=True)
-        (rd / TRAJECTORY_DIR).mkdir(exist_ok=True)
+        rd = make_dir(Path(run_dir), what="the run folder", fix="pass a folder path for the run")
         store = cls(rd)
-        conn = store._reader()
         try:
+            conn = store._reader()  # its PRAGMAs already fail on a corrupt file
             conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             store.close()
@@ -349,6 +347,10 @@ class RunStore:
                 (str(STORE_SCHEMA_VERSION), str(time.time())),
             )
         store._check_schema()
+        # only once the store is known good: a corrupt one gains no trajectories/ folder
+        make_dir(
+            rd / TRAJECTORY_DIR, what="the trajectories folder", fix="pass a writable run folder"
+        )
         if spec is not None:
             blob = spec.model_dump_json() if isinstance(spec, BaseModel) else json.dumps(spec)
             store.set_meta("spec", blob)

@@ -74,3 +74,32 @@ def test_no_docker_engine_is_one_line_and_leaves_no_run_folder(tmp_path: Path) -
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "no Docker engine answers" in " ".join(r.stderr.split())
     assert not (tmp_path / "runs").exists()  # neither the run folder nor the parent it made
+
+
+def _run_into(spec: Path, run_dir: Path, code: int) -> str:
+    """`agentbench run SPEC --run-dir RUN_DIR` must fail with `code` on one line: that line."""
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--run-dir", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=spec.parent,
+    )
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    return " ".join(r.stderr.split())
+
+
+def test_a_corrupt_store_is_one_line_and_gains_nothing(tmp_path: Path) -> None:
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "store.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x07" * 3000)  # torn header
+    line = _run_into(_spec(tmp_path), run, code=2)
+    assert "old/store.sqlite: not a readable SQLite run store" in line
+    assert sorted(p.name for p in run.iterdir()) == ["store.sqlite"]  # no trajectories/ added
+
+
+def test_a_file_as_run_folder_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder")
+    line = _run_into(_spec(tmp_path), tmp_path / "notes.txt", code=3)
+    assert "notes.txt: cannot create the run folder" in line
