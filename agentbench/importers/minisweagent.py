@@ -77,7 +77,12 @@ def _reports(reports: Path | None) -> dict[str, tuple[dict[str, Any], str]]:
                 fix="pass the harness log folder (logs/run_evaluation/<run_id>)",
             )
     else:
-        raise DataError("no such file or folder", path=str(reports))
+        raise DataError(
+            "no such file or folder",
+            path=str(reports),
+            field="--reports",
+            fix="pass the SWE-bench harness report.json folder (or file)",
+        )
     out: dict[str, tuple[dict[str, Any], str]] = {}
     for f in files:
         data = load_json(f.read_bytes(), str(f))
