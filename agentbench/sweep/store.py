@@ -140,14 +140,38 @@ class StoreStats(Record):
     n_cost_unknown: int  # finished samples whose cost is unknown (not counted as 0)
 
 
+# How long a write waits for another process's transaction before it gives up.
+BUSY_TIMEOUT_S = 30.0
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a commit survives a process crash (kill -9); only power loss can drop
     # the last transactions, which is the trade the brief asks for.
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     return conn
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK if a transaction is open (a BEGIN that failed opened none)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _told(exc: Exception, path: Path) -> Exception:
+    """A store another process holds locked becomes a one-line DataError; others stay as is."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return DataError(
+            f"the run store stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s ({exc})",
+            path=str(path),
+            fix="wait for the other agentbench command writing this run to finish, "
+            "or use another run folder",
+        )
+    return exc
 
 
 def _row_of(r: SampleResult) -> tuple[Any, ...]:
@@ -235,22 +259,29 @@ class _GroupWriter:
                         break
                     batch.append(nxt)
                 if batch:
-                    self._commit(conn, batch)
+                    self._commit(conn, batch, self._path)
                 if stop:
                     return
         finally:
             conn.close()
 
     @staticmethod
-    def _commit(conn: sqlite3.Connection, batch: list[tuple[_Op, Future[Any]]]) -> None:
+    def _commit(conn: sqlite3.Connection, batch: list[tuple[_Op, Future[Any]]], path: Path) -> None:
         results: list[Any] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for op, _ in batch:
                 results.append(op(conn))
             conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
+        except Exception as first:
+            # a failed BEGIN (store locked) opened no transaction: a bare ROLLBACK would raise
+            # and kill this thread, leaving every caller waiting on its future forever
+            _rollback(conn)
+            told = _told(first, path)
+            if isinstance(told, DataError):  # locked: one by one would wait again for each
+                for _, fut in batch:
+                    fut.set_exception(told)
+                return
             # one bad write must not sink the others: redo them one by one
             for op, fut in batch:
                 try:
@@ -259,8 +290,8 @@ class _GroupWriter:
                     conn.execute("COMMIT")
                     fut.set_result(res)
                 except Exception as exc:
-                    conn.execute("ROLLBACK")
-                    fut.set_exception(exc)
+                    _rollback(conn)
+                    fut.set_exception(_told(exc, path))
             return
         for (_, fut), res in zip(batch, results, strict=True):
             fut.set_result(res)
@@ -335,6 +366,8 @@ class RunStore:
             conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             store.close()
+            if isinstance(told := _told(exc, store.db_path), DataError):
+                raise told from None
             raise DataError(
                 f"not a readable SQLite run store ({exc})",
                 path=str(store.db_path),
