@@ -26,8 +26,22 @@ def _task(
     shuffle_seed: int | None,
     **extra: Any,
 ) -> Any:
+    from agentbench.errors import ConfigError
     from agentbench.tasks.swebench.task import SWEBenchTask
 
+    # name the option, not the task-spec key a sweep file would have (tasks.image_source)
+    if extra.get("image_source") not in (None, "build", "prebuilt"):
+        raise ConfigError(
+            f"unknown image source {extra['image_source']!r}",
+            field="--image-source",
+            fix="use build or prebuilt",
+        )
+    if extra.get("test_timeout_s") is not None and extra["test_timeout_s"] <= 0:
+        raise ConfigError(
+            f"{extra['test_timeout_s']} is not a positive number of seconds",
+            field="--timeout",
+            fix="pass --timeout above 0",
+        )
     spec: dict[str, Any] = {"kind": "swebench", "dataset": dataset, **extra}
     if ids:
         spec["instance_ids"] = ids
