@@ -91,9 +91,18 @@ def compare_runs(
     dirs = [Path(p) for p in run_dirs]
     if not dirs:
         raise ConfigError("give at least one run folder", field="RUN")
-    if n_boot < 10 or not 0.0 < confidence < 1.0:
+    seen: dict[Path, Path] = {}
+    for d in dirs:
+        first = seen.setdefault(d.resolve(), d)
+        if first is not d:  # the same run twice would compare each system with itself
+            raise ConfigError(
+                "the same run folder is given twice", path=str(d), fix="pass each run folder once"
+            )
+    if n_boot < 10:
+        raise ConfigError(f"{n_boot} draws is too few", field="--boot", fix="use at least 10")
+    if not 0.0 < confidence < 1.0:
         raise ConfigError(
-            f"n_boot={n_boot}, confidence={confidence}: need >= 10 draws and 0 < confidence < 1"
+            f"{confidence} is not a confidence level", field="--confidence", fix="use 0 < c < 1"
         )
     boot = Boot(n_boot=n_boot, detail_boot=n_boot, confidence=confidence, seed=seed, nested=nested)
     found = _collect(dirs)

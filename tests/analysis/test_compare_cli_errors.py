@@ -1,0 +1,45 @@
+"""`agentbench compare` mistakes: one line naming the run folder or option, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentbench.sweep.store import RunStore
+from tests.analysis.stores import graded, system
+
+
+def _run(path: Path) -> Path:
+    """A small run of two systems on three instances, two seeds each."""
+    with RunStore.create(path) as store:
+        for s in (system("a", 0.2), system("b", 0.8)):
+            store.register_system(s)
+            for i in range(3):
+                for seed in range(2):
+                    store.put(graded(s, f"i{i}", seed, [seed == 0, True], 2 + i))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "expect"),
+    [
+        (["./run/"], "the same run folder is given twice (pass each run folder once)"),
+        (["--boot", "0"], "--boot: 0 draws is too few"),
+        (["--confidence", "1"], "--confidence: 1.0 is not a confidence level"),
+    ],
+)
+def test_compare_mistakes_are_one_line(tmp_path: Path, extra: list[str], expect: str) -> None:
+    _run(tmp_path / "run")
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "compare", "run", *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert expect in " ".join(r.stderr.split())
