@@ -240,15 +240,17 @@ def build_report(
     `n_boot` bootstrap draws for each system's headline numbers, `detail_boot` for each
     length group and half (they are many; fewer draws keep a 100k-sample report fast).
     """
+    # fields are the CLI's option names: that is where a user typed these
     if groups < 1:
-        raise ConfigError(f"groups={groups} must be at least 1", field="groups")
-    if min(n_boot, detail_boot) < 10:
-        raise ConfigError(
-            f"n_boot={n_boot}, detail_boot={detail_boot}: use at least 10 bootstrap draws",
-            field="n_boot",
-        )
+        raise ConfigError(f"groups={groups} must be at least 1", field="--groups",
+                          fix="pass 1 or more")  # fmt: skip
+    for opt, draws in (("--boot", n_boot), ("--detail-boot", detail_boot)):
+        if draws < 10:
+            raise ConfigError(f"{draws} bootstrap draws is too few", field=opt,
+                              fix="use at least 10")  # fmt: skip
     if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1")
+        raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1",
+                          field="--confidence", fix="use e.g. 0.9")  # fmt: skip
     boot = Boot(n_boot, detail_boot, confidence, seed, nested)
     data = load_run(run_dir)
     labels = _labels(data)
