@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from agentbench.errors import DataError
+from agentbench.errors import DataError, make_dir
 from agentbench.logging import get_logger
 from agentbench.metrics import (
     MetricsInputError,
@@ -413,8 +413,7 @@ def write_report(report: MCReport, out_dir: str | Path) -> Path:
     from agentbench.analysis.mc_html import render_html
     from agentbench.analysis.mc_plots import make_plots
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(Path(out_dir), what="the report folder", fix="pass a writable --out folder")
     (out / "report.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
     plots = make_plots(report, out)
     html = out / "index.html"

@@ -52,7 +52,9 @@ def report(
         None, "--out", help="Where to write (default RUN_DIR/mc-report)."
     ),
     task: str | None = typer.Option(None, help="Only this mc task of the run."),
-    groups: int = typer.Option(5, help="Equal-size question groups by mean reasoning length."),
+    groups: int = typer.Option(
+        5, help="Equal-size question groups by mean reasoning length (0: no grouping)."
+    ),
     reference: str | None = typer.Option(
         None, help="Reuse this system's length grouping for all systems."
     ),
@@ -64,6 +66,16 @@ def report(
 
     if not (run_dir / "store.sqlite").is_file():
         raise DataError("no run store here", path=str(run_dir), fix="pass a sweep's run folder")
+    # checked here so the error names the option (and --groups 0 wrote a report before)
+    if groups < 0:
+        raise ConfigError(f"{groups} groups", field="--groups",
+                          fix="pass 0 (no length grouping) or more")  # fmt: skip
+    if boot < 10:
+        raise ConfigError(f"{boot} bootstrap draws is too few", field="--boot",
+                          fix="use at least 10")  # fmt: skip
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"{confidence} is not a confidence level", field="--confidence",
+                          fix="use 0 < c < 1, e.g. 0.9")  # fmt: skip
     rep = report_from_store(
         run_dir, task=task, groups=groups, reference_system=reference, n_boot=boot,
         confidence=confidence,

@@ -50,3 +50,43 @@ def test_budgets_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     line = _fails("budgets", str(EXAMPLE), "--system", "gpt-react", "--tokens", "1024",
                   "-o", "nodir/out.yaml", cwd=tmp_path, code=3)  # fmt: skip
     assert "nodir/out.yaml: --output: cannot write the spec" in line
+
+
+@pytest.fixture(scope="module")
+def mc_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small finished mc run (the bundled scripted demo, a few seconds)."""
+    out = tmp_path_factory.mktemp("mc") / "demo"
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "mc", "demo", "--out", str(out),
+         "--questions", "2", "--seeds", "3", "--contexts", "2", "--boot", "20"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return out / "run"
+
+
+@pytest.mark.parametrize(
+    ("opts", "expect"),
+    [
+        (["--boot", "0"], "--boot: 0 bootstrap draws is too few"),
+        (["--confidence", "2"], "--confidence: 2.0 is not a confidence level"),
+        (["--groups", "-1"], "--groups: -1 groups"),
+    ],
+)
+def test_report_names_the_bad_option(
+    mc_run: Path, tmp_path: Path, opts: list[str], expect: str
+) -> None:
+    out = tmp_path / "rep"
+    assert expect in _fails("report", str(mc_run), "--out", str(out), *opts, cwd=tmp_path)
+    assert not out.exists()
+
+
+def test_report_into_a_file_is_one_line(mc_run: Path, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("a file")
+    line = _fails("report", str(mc_run), "--out", "f", cwd=tmp_path, code=3)
+    assert "f: cannot create the report folder" in line
+
+
+def test_prompt_of_an_unknown_question_says_where_ids_are(mc_run: Path, tmp_path: Path) -> None:
+    line = _fails("prompt", str(mc_run), "nope", "0", cwd=tmp_path)
+    assert "question 'nope' is not in task" in line and "agentbench view" in line

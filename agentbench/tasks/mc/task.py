@@ -115,7 +115,9 @@ class MCTask:
             return self._by_id[qid]
         except KeyError:
             raise ConfigError(
-                f"question {qid!r} is not in task {self.name}", field="instance_id"
+                f"question {qid!r} is not in task {self.name}",
+                field="instance_id",
+                fix="use an id the run holds (agentbench view RUN lists them)",
             ) from None
 
     def unroll(self, qid: str, seed: int) -> Unroll:
