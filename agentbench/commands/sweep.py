@@ -149,6 +149,19 @@ def run_cmd(
         raise ConfigError(
             f"unknown executor {executor!r}", field="--executor", fix="use local or ray"
         )
+    # a Ray cluster where no sample fits would wait forever: refuse it up front
+    if ray_num_cpus is not None and ray_num_cpus < 1:
+        raise ConfigError(f"{ray_num_cpus} CPUs", field="--ray-num-cpus", fix="pass 1 or more")
+    if not ray_cpus_per_sample > 0:
+        raise ConfigError(
+            f"{ray_cpus_per_sample} CPUs per sample", field="--ray-cpus-per-sample",
+            fix="pass a positive number, e.g. 1",
+        )  # fmt: skip
+    if ray_num_cpus is not None and not address and ray_cpus_per_sample > ray_num_cpus:
+        raise ConfigError(
+            f"a sample needs {ray_cpus_per_sample} CPUs but the cluster has {ray_num_cpus}",
+            field="--ray-cpus-per-sample", fix="pass at most --ray-num-cpus",
+        )  # fmt: skip
     spec = load_spec(spec_path, set_ or [])
     rd = run_dir or spec.resolved_run_dir()
     _term_as_interrupt()

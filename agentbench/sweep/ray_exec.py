@@ -38,6 +38,25 @@ def run_on_worker(
     return {"result": result.model_dump_json(), "pid": os.getpid()}
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """EnvironmentProblem unless a `host:port` (or ray://host:port) head accepts a connection."""
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", "local", ...: ray resolves those itself
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"no Ray head answers at {address} ({exc.strerror or type(exc).__name__})",
+            field="--address",
+            fix="check the address (ray status on the head node) or run without --address",
+        ) from None
+
+
 class RayRunner:
     """Hands each attempt to a Ray cluster (an existing one at `address`, or a local one)."""
 
@@ -67,7 +86,18 @@ class RayRunner:
                 kw["address"] = address
             elif num_cpus is not None:
                 kw["num_cpus"] = num_cpus
-            ray.init(**kw)
+            if address:
+                _check_reachable(address)  # ray.init retries an unreachable head for minutes
+            try:
+                ray.init(**kw)
+            except Exception as exc:  # an unreachable address, a cluster that will not start
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise EnvironmentProblem(
+                    f"cannot {'join the Ray cluster at ' + address if address else 'start Ray'} "
+                    f"({type(exc).__name__}: {first})",
+                    field="--address" if address else "--executor ray",
+                    fix="check the address (ray status on the head node) or run without --address",
+                ) from None
         self.task_specs = task_specs
         self.system_json = [s.model_dump_json() for s in systems]
         self.run_dir = str(run_dir.resolve())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"
@@ -103,3 +105,35 @@ def test_a_file_as_run_folder_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a folder")
     line = _run_into(_spec(tmp_path), tmp_path / "notes.txt", code=3)
     assert "notes.txt: cannot create the run folder" in line
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("opts", "code", "expect"),
+    [
+        (["--ray-num-cpus", "0"], 2, "--ray-num-cpus: 0 CPUs"),
+        (["--ray-num-cpus", "1", "--ray-cpus-per-sample", "2"], 2,
+         "a sample needs 2.0 CPUs but the cluster has 1"),
+        (["--address", "127.0.0.1:{port}"], 3, "--address: no Ray head answers at 127.0.0.1:"),
+    ],
+)  # fmt: skip
+def test_ray_options_that_could_never_run_are_refused(
+    tmp_path: Path, opts: list[str], code: int, expect: str
+) -> None:
+    spec = _spec(tmp_path)
+    port = str(_free_port())
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--executor", "ray",
+         "--no-progress", *[o.replace("{port}", port) for o in opts]],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert expect in " ".join(r.stderr.split())
+    assert not (tmp_path / "run").exists()
