@@ -156,6 +156,28 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _refuse_foreign(db: Path) -> None:
+    """DataError if `db` is another tool's SQLite database (looked at read-only, unchanged)."""
+    if not db.is_file() or db.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return  # corrupt: the caller's open says so
+    tables = sorted(r[0] for r in rows)
+    if tables and "meta" not in tables:
+        # adding our tables (and WAL mode) to someone else's database would damage it
+        raise DataError(
+            f"not an agentbench run store (it holds tables {', '.join(tables[:5])})",
+            path=str(db),
+            fix="use a new run folder; this one belongs to another tool",
+        )
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     """ROLLBACK if a transaction is open (a BEGIN that failed opened none)."""
     if conn.in_transaction:
@@ -361,6 +383,7 @@ class RunStore:
         """Create the run folder and store (or open the existing one) and record the spec."""
         rd = make_dir(Path(run_dir), what="the run folder", fix="pass a folder path for the run")
         store = cls(rd)
+        _refuse_foreign(store.db_path)
         try:
             conn = store._reader()  # its PRAGMAs already fail on a corrupt file
             conn.executescript(_SCHEMA)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,16 @@ def test_ray_options_that_could_never_run_are_refused(
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert expect in " ".join(r.stderr.split())
     assert not (tmp_path / "run").exists()
+
+
+def test_another_tools_database_is_refused_untouched(tmp_path: Path) -> None:
+    run = tmp_path / "theirs"
+    run.mkdir()
+    with sqlite3.connect(run / "store.sqlite") as db:
+        db.execute("CREATE TABLE results (x)")
+    line = _run_into(_spec(tmp_path), run, code=2)
+    assert "theirs/store.sqlite: not an agentbench run store (it holds tables results)" in line
+    with sqlite3.connect(run / "store.sqlite") as db:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert names == ["results"]  # none of our tables were added to it
+    assert sorted(p.name for p in run.iterdir()) == ["store.sqlite"]
