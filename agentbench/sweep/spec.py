@@ -132,6 +132,10 @@ def apply_overrides(doc: dict[str, Any], overrides: list[str], source: str) -> d
                 f"--set {item!r} lacks '='", path=source, fix="write --set key.path=value"
             )
         dotted, raw = item.split("=", 1)
+        if not dotted.strip() or any(not p.strip() for p in dotted.split(".")):
+            raise ConfigError(
+                f"--set {item!r} has an empty key", path=source, fix="write --set key.path=value"
+            )
         try:
             value = yaml.safe_load(raw)
         except yaml.YAMLError:

@@ -151,3 +151,17 @@ def test_another_tools_database_is_refused_untouched(tmp_path: Path) -> None:
         names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     assert names == ["results"]  # none of our tables were added to it
     assert sorted(p.name for p in run.iterdir()) == ["store.sqlite"]
+
+
+@pytest.mark.parametrize("override", ["=3", "systems..name=x"])
+def test_a_set_override_without_a_key_is_named(tmp_path: Path, override: str) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(_spec(tmp_path)), "--set", override],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"spec.yaml: --set '{override}' has an empty key" in " ".join(r.stderr.split())
