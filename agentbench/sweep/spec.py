@@ -148,6 +148,21 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _in_overrides(exc: ConfigError, doc: dict[str, Any], source: str) -> ConfigError | None:
+    """The scaffold error placed at the spec's scaffold_overrides key that caused it, if one did."""
+    top = (exc.field or "").split(".", 1)[0]
+    for i, system in enumerate(doc.get("systems") or []):
+        overrides = system.get("scaffold_overrides") if isinstance(system, dict) else None
+        if top and isinstance(overrides, dict) and top in overrides:
+            return ConfigError(
+                exc.detail,
+                path=source,
+                field=f"systems.{i}.scaffold_overrides.{exc.field}",
+                fix=exc.fix,
+            )
+    return None
+
+
 def validate_spec(doc: Any, source: str) -> SweepSpec:
     """Validate a spec document; the first problem becomes a ConfigError naming file and key."""
     if not isinstance(doc, dict):
@@ -156,6 +171,8 @@ def validate_spec(doc: Any, source: str) -> SweepSpec:
         )
     try:
         return SweepSpec.model_validate(doc)
+    except ConfigError as exc:  # raised by a system's config hash loading its scaffold
+        raise _in_overrides(exc, doc, source) or exc from None
     except ValidationError as exc:
         e = exc.errors()[0]
         field = _loc(e["loc"]) or None

@@ -165,3 +165,15 @@ def test_a_set_override_without_a_key_is_named(tmp_path: Path, override: str) ->
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert f"spec.yaml: --set '{override}' has an empty key" in " ".join(r.stderr.split())
+
+
+def test_a_bad_scaffold_override_is_placed_in_the_spec(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(spec),
+         "--set", "systems.0.scaffold_overrides.nosuch=1"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "spec.yaml: systems.0.scaffold_overrides.nosuch:" in " ".join(r.stderr.split())
