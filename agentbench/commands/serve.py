@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agentbench.errors import ConfigError, EnvironmentProblem
+
 app = typer.Typer(no_args_is_help=True)
 out = Console(soft_wrap=True)  # URLs stay on one line
 
@@ -69,7 +71,15 @@ def scripted(
         )
         sys.stdout.flush()  # a parent reading our pipe waits for this line
 
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{port} is not a port number", field="--port", fix="use 0..65535")
     try:
         asyncio.run(server.serve_forever(on_ready=ready))
     except KeyboardInterrupt:
         out.print("stopping")
+    except OSError as exc:  # the port is taken (or not ours to bind)
+        raise EnvironmentProblem(
+            f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})",
+            field="--port",
+            fix="pick another port, or 0 for any free one",
+        ) from None
