@@ -149,6 +149,22 @@ def run_cmd(
         raise ConfigError(
             f"unknown executor {executor!r}", field="--executor", fix="use local or ray"
         )
+    if executor == "local":  # a Ray option on a local run would be silently ignored
+        given = [
+            name
+            for name, on in (
+                ("--address", address is not None),
+                ("--ray-num-cpus", ray_num_cpus is not None),
+                ("--ray-cpus-per-sample", ray_cpus_per_sample != 1.0),
+            )
+            if on
+        ]
+        if given:
+            raise ConfigError(
+                "is an option of the ray executor; this run is local",
+                field=given[0],
+                fix="add --executor ray, or drop it",
+            )
     # a Ray cluster where no sample fits would wait forever: refuse it up front
     if ray_num_cpus is not None and ray_num_cpus < 1:
         raise ConfigError(f"{ray_num_cpus} CPUs", field="--ray-num-cpus", fix="pass 1 or more")

@@ -177,3 +177,19 @@ def test_a_bad_scaffold_override_is_placed_in_the_spec(tmp_path: Path) -> None:
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "spec.yaml: systems.0.scaffold_overrides.nosuch:" in " ".join(r.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "opts", [["--address", "auto"], ["--ray-num-cpus", "4"], ["--ray-cpus-per-sample", "2"]]
+)
+def test_ray_options_on_a_local_run_are_refused(tmp_path: Path, opts: list[str]) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "run", str(_spec(tmp_path)), "--no-progress",
+         *opts],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    line = " ".join(r.stderr.split())
+    assert f"{opts[0]}: is an option of the ray executor" in line and "--executor ray" in line
+    assert not (tmp_path / "run").exists()
