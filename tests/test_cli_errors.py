@@ -8,24 +8,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
-
-
-def _one_line(r: subprocess.CompletedProcess[str]) -> str:
-    """The error as one line, after checking it is one line without a traceback."""
-    assert "Traceback" not in r.stderr + r.stdout, r.stderr
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
+from tests.cli_run import cli_error, run_cli
 
 
 @pytest.mark.parametrize(
@@ -39,23 +22,21 @@ def _one_line(r: subprocess.CompletedProcess[str]) -> str:
     ],
 )
 def test_usage_mistakes_are_one_line_exit_2(tmp_path: Path, args: list[str], expect: str) -> None:
-    r = _cli(*args, cwd=tmp_path)
-    assert r.returncode == 2, r.stderr
-    line = _one_line(r)
+    line = cli_error(*args, cwd=tmp_path)
     assert expect in line and "--help" in line
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
 def test_a_bare_group_prints_its_help(tmp_path: Path) -> None:
-    r = _cli("mc", cwd=tmp_path)
+    r = run_cli("mc", cwd=tmp_path)
     assert "Traceback" not in r.stderr
     assert r.returncode == 0 and "mc [OPTIONS] COMMAND" in r.stdout
 
 
 def test_brackets_in_a_path_are_printed_not_read_as_markup(tmp_path: Path) -> None:
-    r = _cli("run", "[/draft]/spec.yaml", cwd=tmp_path)
-    assert r.returncode == 2, r.stderr
-    assert "[/draft]/spec.yaml: file not found" in _one_line(r)
+    assert "[/draft]/spec.yaml: file not found" in cli_error(
+        "run", "[/draft]/spec.yaml", cwd=tmp_path
+    )
 
 
 def test_a_commands_exit_code_is_the_processs(tmp_path: Path) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from agentbench.agent.scaffold import load_scaffold
 from agentbench.records import SampleKey, StartEvent
 from agentbench.trajectory import TrajectoryWriter
+from tests.cli_run import cli_error
 
 
 def _traj(tmp_path: Path) -> Path:
@@ -36,22 +34,8 @@ def _traj(tmp_path: Path) -> Path:
 
 def _fails(tmp_path: Path, *args: str, code: int) -> str:
     """`agentbench replay ARGS` with no Docker engine must fail with `code` on one line."""
-    env = {
-        **os.environ,
-        "OPENAI_API_KEY": "x",
-        "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock",
-    }
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "replay", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert r.returncode == code, r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    return " ".join(r.stderr.split())
+    env = {"OPENAI_API_KEY": "x", "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    return cli_error("replay", *args, cwd=tmp_path, code=code, env=env)
 
 
 def test_zero_seeds_is_refused(tmp_path: Path) -> None:

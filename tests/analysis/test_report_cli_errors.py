@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.analysis.test_compare_cli_errors import _run
+from tests.cli_run import cli_error
 
 
 @pytest.mark.parametrize(
@@ -21,14 +20,5 @@ from tests.analysis.test_compare_cli_errors import _run
 )
 def test_report_names_the_bad_option(tmp_path: Path, opts: list[str], expect: str) -> None:
     _run(tmp_path / "run")
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "report", "run", *opts],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert expect in " ".join(r.stderr.split())
+    assert expect in cli_error("report", "run", *opts, cwd=tmp_path)
     assert not (tmp_path / "run" / "report").exists()

@@ -8,23 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import cli_error
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "sweeps" / "example.yaml"
 
 
 def _fails(*args: str, cwd: Path, code: int = 2) -> str:
-    """Run the real entry point; it must fail with `code` on one line: that line."""
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "mc", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
-    assert r.returncode == code, r.stdout + r.stderr
-    assert "Traceback" not in r.stderr
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return " ".join(lines[0].split())
+    """`agentbench mc ARGS` must fail with `code` on one line: that line."""
+    return cli_error("mc", *args, cwd=cwd, code=code)
 
 
 @pytest.mark.parametrize(

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_run import cli_error
 
-def _serve(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point with a minimal script."""
+
+def _serve_fails(tmp_path: Path, port: int, code: int) -> str:
+    """`agentbench serve scripted` with a minimal script must fail with `code`: its one line."""
     (tmp_path / "script.yaml").write_text("default: {text: hi}\n")
-    return subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "serve", "scripted",
-         "--script", "script.yaml", "--port", str(port)],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )  # fmt: skip
-
-
-def _one_line(r: subprocess.CompletedProcess[str]) -> str:
-    """The single stderr line (asserting there is one and no traceback)."""
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    return " ".join(r.stderr.split())
+    return cli_error("serve", "scripted", "--script", "script.yaml", "--port", str(port),
+                     cwd=tmp_path, code=code)  # fmt: skip
 
 
 def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
@@ -29,12 +20,9 @@ def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        r = _serve(tmp_path, port)
-    assert r.returncode == 3, r.stderr
-    assert f"--port: cannot listen on 127.0.0.1:{port}" in _one_line(r)
+        line = _serve_fails(tmp_path, port, code=3)
+    assert f"--port: cannot listen on 127.0.0.1:{port}" in line
 
 
 def test_a_port_out_of_range_is_one_line(tmp_path: Path) -> None:
-    r = _serve(tmp_path, 99999)
-    assert r.returncode == 2, r.stderr
-    assert "--port: 99999 is not a port number" in _one_line(r)
+    assert "--port: 99999 is not a port number" in _serve_fails(tmp_path, 99999, code=2)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.cli_run import cli_error
 
 SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"
 
@@ -33,18 +32,7 @@ def _spec(tmp_path: Path, *, kind: str = "swebench", scaffold: str = "bash-react
 
 def _run(spec: Path) -> str:
     """`agentbench run SPEC` must fail with exit 2 and one line; that line."""
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=spec.parent,
-    )
-    assert r.returncode == 2, r.stderr
-    assert "Traceback" not in r.stderr
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return " ".join(lines[0].split())
+    return cli_error("run", str(spec), "--no-progress", cwd=spec.parent)
 
 
 def test_a_misspelt_scaffold_names_the_spec_and_writes_nothing(tmp_path: Path) -> None:
@@ -65,32 +53,15 @@ def test_no_docker_engine_is_one_line_and_leaves_no_run_folder(tmp_path: Path) -
     (tmp_path / "spec.yaml").write_text(
         spec.read_text().replace(str(tmp_path / "run"), str(tmp_path / "runs" / "run"))
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"},
-    )
-    assert r.returncode == 3, r.stderr  # EnvironmentProblem
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "no Docker engine answers" in " ".join(r.stderr.split())
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    line = cli_error("run", str(spec), "--no-progress", cwd=tmp_path, code=3, env=env)
+    assert "no Docker engine answers" in line
     assert not (tmp_path / "runs").exists()  # neither the run folder nor the parent it made
 
 
 def _run_into(spec: Path, run_dir: Path, code: int) -> str:
     """`agentbench run SPEC --run-dir RUN_DIR` must fail with `code` on one line: that line."""
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--run-dir", str(run_dir)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=spec.parent,
-    )
-    assert r.returncode == code, r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    return " ".join(r.stderr.split())
+    return cli_error("run", str(spec), "--run-dir", str(run_dir), cwd=spec.parent, code=code)
 
 
 def test_a_corrupt_store_is_one_line_and_gains_nothing(tmp_path: Path) -> None:
@@ -129,14 +100,9 @@ def test_ray_options_that_could_never_run_are_refused(
 ) -> None:
     spec = _spec(tmp_path)
     port = str(_free_port())
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--executor", "ray",
-         "--no-progress", *[o.replace("{port}", port) for o in opts]],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
-    assert r.returncode == code, r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert expect in " ".join(r.stderr.split())
+    line = cli_error("run", str(spec), "--executor", "ray", "--no-progress",
+                     *[o.replace("{port}", port) for o in opts], cwd=tmp_path, code=code)  # fmt: skip
+    assert expect in line
     assert not (tmp_path / "run").exists()
 
 
@@ -155,41 +121,21 @@ def test_another_tools_database_is_refused_untouched(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("override", ["=3", "systems..name=x"])
 def test_a_set_override_without_a_key_is_named(tmp_path: Path, override: str) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(_spec(tmp_path)), "--set", override],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert r.returncode == 2, r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert f"spec.yaml: --set '{override}' has an empty key" in " ".join(r.stderr.split())
+    line = cli_error("run", str(_spec(tmp_path)), "--set", override, cwd=tmp_path)
+    assert f"spec.yaml: --set '{override}' has an empty key" in line
 
 
 def test_a_bad_scaffold_override_is_placed_in_the_spec(tmp_path: Path) -> None:
     spec = _spec(tmp_path)
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec),
-         "--set", "systems.0.scaffold_overrides.nosuch=1"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
-    assert r.returncode == 2, r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "spec.yaml: systems.0.scaffold_overrides.nosuch:" in " ".join(r.stderr.split())
+    line = cli_error("run", str(spec), "--set", "systems.0.scaffold_overrides.nosuch=1",
+                     cwd=tmp_path)  # fmt: skip
+    assert "spec.yaml: systems.0.scaffold_overrides.nosuch:" in line
 
 
 @pytest.mark.parametrize(
     "opts", [["--address", "auto"], ["--ray-num-cpus", "4"], ["--ray-cpus-per-sample", "2"]]
 )
 def test_ray_options_on_a_local_run_are_refused(tmp_path: Path, opts: list[str]) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "run", str(_spec(tmp_path)), "--no-progress",
-         *opts],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
-    assert r.returncode == 2, r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    line = " ".join(r.stderr.split())
+    line = cli_error("run", str(_spec(tmp_path)), "--no-progress", *opts, cwd=tmp_path)
     assert f"{opts[0]}: is an option of the ray executor" in line and "--executor ray" in line
     assert not (tmp_path / "run").exists()

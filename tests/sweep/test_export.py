@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,6 +11,7 @@ from agentbench.cli import app
 from agentbench.records import ExitStatus, SampleKey, SampleResult, SampleStatus, TestOutcome
 from agentbench.sweep.export import export_run
 from agentbench.sweep.store import RunStore
+from tests.cli_run import cli_error
 
 from .test_store import _system
 
@@ -81,13 +80,5 @@ def test_export_to_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     _fill(run)
     (tmp_path / "blocker").write_text("a file where the output folder should go")
     out = tmp_path / "blocker" / "out"
-    r = subprocess.run(
-        [sys.executable, "-m", "agentbench.cli", "export", str(run), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 3, r.stderr  # EnvironmentProblem
-    line = " ".join(r.stderr.split())  # rich may wrap a long line on a narrow terminal
-    assert "Traceback" not in r.stderr and "cannot create the output folder" in line
-    assert "pass a writable --out" in line
+    line = cli_error("export", str(run), "--out", str(out), cwd=tmp_path, code=3)
+    assert "cannot create the output folder" in line and "pass a writable --out" in line
