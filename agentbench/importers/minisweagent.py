@@ -47,42 +47,42 @@ class _Tests:
         return [*self.f2p, *self.p2p]
 
 
-def _trajectory_files(trajs: Path) -> list[Path]:
-    if trajs.is_file():
-        return [trajs]
-    if not trajs.is_dir():
-        raise DataError("no such file or folder", path=str(trajs), fix="pass the --output folder")
-    files = sorted(trajs.rglob("*.traj.json"))
+def _found_files(
+    path: Path, pattern: str, *, option: str | None, missing_fix: str, empty_fix: str
+) -> list[Path]:
+    """`path` itself if it is a file, else the files matching `pattern` below it (sorted)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError("no such file or folder", path=str(path), field=option, fix=missing_fix)
+    files = sorted(path.rglob(pattern))
     if not files:
-        raise DataError(
-            "no *.traj.json files here",
-            path=str(trajs),
-            fix="pass the folder mini-swe-agent wrote (its -o/--output)",
-        )
+        raise DataError(f"no {pattern} files here", path=str(path), fix=empty_fix)
     return files
+
+
+def _trajectory_files(trajs: Path) -> list[Path]:
+    """The mini-swe-agent trajectory files at `trajs` (one file, or a run's output folder)."""
+    return _found_files(
+        trajs,
+        "*.traj.json",
+        option=None,
+        missing_fix="pass the --output folder",
+        empty_fix="pass the folder mini-swe-agent wrote (its -o/--output)",
+    )
 
 
 def _reports(reports: Path | None) -> dict[str, tuple[dict[str, Any], str]]:
     """instance id -> (its harness report entry, the file it came from)."""
     if reports is None:
         return {}
-    if reports.is_file():
-        files = [reports]
-    elif reports.is_dir():
-        files = sorted(reports.rglob("report.json"))
-        if not files:
-            raise DataError(
-                "no report.json files here",
-                path=str(reports),
-                fix="pass the harness log folder (logs/run_evaluation/<run_id>)",
-            )
-    else:
-        raise DataError(
-            "no such file or folder",
-            path=str(reports),
-            field="--reports",
-            fix="pass the SWE-bench harness report.json folder (or file)",
-        )
+    files = _found_files(
+        reports,
+        "report.json",
+        option="--reports",
+        missing_fix="pass the SWE-bench harness report.json folder (or file)",
+        empty_fix="pass the harness log folder (logs/run_evaluation/<run_id>)",
+    )
     out: dict[str, tuple[dict[str, Any], str]] = {}
     for f in files:
         data = load_json(f.read_bytes(), str(f))
