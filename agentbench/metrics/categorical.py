@@ -7,6 +7,8 @@ question and an optional boolean `mask` (questions, unrolls) marking valid unrol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from agentbench.metrics._checks import (
@@ -72,6 +74,15 @@ def log_plus_delta(probs: np.ndarray, delta: float = DELTA) -> np.ndarray:
 _CHUNK_VALUES = 1 << 16  # values per chunk of questions: the log buffer stays in L2
 
 
+def _chunks(p: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """(question slice, p[slice]) for consecutive chunks of about _CHUNK_VALUES values."""
+    q, r, c = p.shape
+    step = max(1, _CHUNK_VALUES // (r * c))
+    for lo in range(0, q, step):
+        sl = slice(lo, min(q, lo + step))
+        yield sl, p[sl]
+
+
 def _chunk_valid(chunk: np.ndarray, ones: np.ndarray) -> bool:
     """The fast accept of check_probs on one chunk: no negative value, every row sum within tolerance."""
     sums = np.matmul(chunk, ones)  # NaN or inf anywhere in a row shows up in its sum
@@ -91,14 +102,11 @@ def _mean_log_plus_delta(
     # Same values as _masked_mean(log_plus_delta(p)); the chunks reuse one small buffer
     # instead of a fresh array the size of `p` (whose first touch alone costs milliseconds).
     q, r, c = p.shape
-    step = max(1, _CHUNK_VALUES // (r * c))
     out = np.empty((q, c))
-    buf = np.empty(min(q, step) * r * c)
+    buf = np.empty(min(q, max(1, _CHUNK_VALUES // (r * c))) * r * c)
     ones = np.ones(c)
     ok = True
-    for lo in range(0, q, step):
-        hi = min(q, lo + step)
-        chunk = p[lo:hi]
+    for sl, chunk in _chunks(p):
         if validate and ok:
             ok = _chunk_valid(chunk, ones)
         logs = buf[: chunk.size].reshape(chunk.shape)
@@ -108,7 +116,7 @@ def _mean_log_plus_delta(
             flat = chunk.reshape(-1)
             near_one = np.flatnonzero(flat > 1.0 - 1e-6)  # as in log_plus_delta
             logs.reshape(-1)[near_one] = np.log1p((flat[near_one] - 1.0) + delta)
-        out[lo:hi] = _masked_mean(logs, None if m is None else m[lo:hi], n[lo:hi])
+        out[sl] = _masked_mean(logs, None if m is None else m[sl], n[sl])
     return out, ok
 
 
@@ -194,18 +202,15 @@ def _brier_moments(
     if validate:
         check_min_unrolls(n, "probs")
     q, r, c = p.shape
-    step = max(1, _CHUNK_VALUES // (r * c))
     ones, w = np.ones(c), np.full(r, 1.0 / r)
     p_hat, second = np.empty((q, c)), np.empty(q)
     ok = True
-    for lo in range(0, q, step):
-        hi = min(q, lo + step)
-        chunk = p[lo:hi]
+    for sl, chunk in _chunks(p):
         if validate and ok:
             ok = _chunk_valid(chunk, ones)
-        p_hat[lo:hi] = np.matmul(w, chunk)
-        flat = chunk.reshape(hi - lo, r * c)
-        second[lo:hi] = np.einsum("ij,ij->i", flat, flat) / r
+        p_hat[sl] = np.matmul(w, chunk)
+        flat = chunk.reshape(chunk.shape[0], r * c)
+        second[sl] = np.einsum("ij,ij->i", flat, flat) / r
     if validate:
         if not ok:
             check_probs(p, None)  # raises, naming the first bad unroll
