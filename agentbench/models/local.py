@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,13 +21,18 @@ from pathlib import Path
 import httpx
 
 from agentbench.errors import EnvironmentProblem
+from agentbench.exitstatus import describe_exit, died_of, last_lines
 from agentbench.logging import get_logger
 from agentbench.models.local_tools import CHAT_FORMAT
 
 log = get_logger(__name__)
 
 LOCAL_MODEL_NAME = "smollm2-135m-instruct"
-_INSTALL_FIX = "install the 'local' extra: scripts/setup.sh (llama-cpp-python needs the CMAKE_ARGS in docs/ENVIRONMENT.md)"
+_INSTALL_FIX = "install the 'local' extra: bash scripts/setup.sh (it builds llama-cpp-python for any x86-64 CPU)"
+_REBUILD_FIX = (
+    "rebuild llama.cpp for this CPU: bash scripts/setup.sh (it checks the build and rebuilds it);"
+    " python -m agentbench.models.llama_probe probe --generate 4 checks it alone"
+)
 
 
 def find_gguf() -> Path:
@@ -138,14 +144,9 @@ class LocalServer:
         )
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                tail = self.output()[-500:]
+            if (code := self._proc.poll()) is not None:
                 self._proc = None
-                raise EnvironmentProblem(
-                    f"the local model server exited at start: {tail!r}",
-                    field="llama_cpp.server",
-                    fix=_INSTALL_FIX,
-                )
+                raise self._died_at_start(code)
             try:
                 if httpx.get(self.base_url + "/v1/models", timeout=1.0).status_code == 200:
                     return self
@@ -157,6 +158,16 @@ class LocalServer:
             f"the local model server did not answer within {self.start_timeout_s:.0f} s",
             field="llama_cpp.server",
             fix="check the port is free and the machine not overloaded",
+        )
+
+    def _died_at_start(self, code: int) -> EnvironmentProblem:
+        """The one-line error for a server that exited before it answered: how, and what to do."""
+        tail = last_lines(self.output()) or "(no output)"
+        fix = _REBUILD_FIX if died_of(code, signal.SIGILL) else _server_fix(code)
+        return EnvironmentProblem(
+            f"the local model server died at start, {describe_exit(code)}; its last output: {tail}",
+            field="llama_cpp.server",
+            fix=fix,
         )
 
     def output(self) -> str:
@@ -185,6 +196,13 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _server_fix(code: int) -> str:
+    """What to do about a server that exited at start other than by SIGILL."""
+    if code < 0:
+        return "see its last output; python -m agentbench.models.llama_probe probe --generate 4 runs the model alone"
+    return "see its last output (a taken port, a missing model file or a broken install: bash scripts/setup.sh)"
 
 
 _shared: LocalServer | None = None

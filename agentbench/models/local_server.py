@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentbench.models.llama_backends import load_cpu_backends
 from agentbench.models.local_tools import register
 
 
@@ -70,6 +71,7 @@ class NullContentFix:
 
 def main() -> None:
     """Run llama_cpp.server with the handler registered and NullContentFix (same arguments)."""
+    load_cpu_backends()  # before llama_cpp loads a model: our build keeps each CPU variant apart
     from llama_cpp.server import __main__ as server
 
     register()
