@@ -52,7 +52,8 @@ def test_the_model_runs_on_an_older_cpu_with_the_variant_it_supports(
         env=env,
         timeout=540,
     )
-    tail = "\n".join(done.stderr.splitlines()[-5:])
+    said = [ln for ln in done.stderr.splitlines() if "TCG doesn't support" not in ln]
+    tail = "\n".join(said[-5:])
     assert done.returncode == 0, (
         f"as a {cpu} CPU the model {describe_exit(done.returncode)}: {tail}"
     )
