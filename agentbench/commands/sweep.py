@@ -139,6 +139,10 @@ def run_cmd(
         Path | None, typer.Option(help="Run folder (default: the spec's run_dir).")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run is writing the folder, wait for it to end."),
+    ] = False,
 ) -> None:
     """Run a sweep; running it again does only what is missing."""
     from agentbench.errors import ConfigError
@@ -192,6 +196,10 @@ def run_cmd(
                 on_progress=live,
                 run_dir=rd,
                 source=str(spec_path),
+                wait=wait,
+                on_wait=lambda who: err.print(
+                    f"waiting: another run is writing {rd} ({who})", markup=False, highlight=False
+                ),
             )
     except KeyboardInterrupt:
         _interrupted(rd)
