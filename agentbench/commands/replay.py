@@ -35,6 +35,7 @@ def _load_model_config(
     from agentbench.agent.recorded_model import RecordedModel
     from agentbench.config import ModelConfig
     from agentbench.errors import ConfigError
+    from agentbench.safeyaml import load_yaml
 
     if path is None:
         rec = RecordedModel(recorded.get("model"), source=source)
@@ -52,7 +53,7 @@ def _load_model_config(
             )
         return rec.config(base_url=base_url, api_key_env=api_key_env)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(
             f"cannot read ({exc})", path=str(path), fix="give a YAML ModelConfig"
@@ -177,12 +178,13 @@ def _grader(traj: Path, t: Any, task_spec: Path | None) -> Any:
     import yaml
 
     from agentbench.errors import ConfigError, DataError
+    from agentbench.safeyaml import load_yaml
     from agentbench.tasks.registry import make_task
 
     info = t.start.task_info
     if task_spec is not None:
         try:
-            spec = yaml.safe_load(task_spec.read_text(encoding="utf-8"))
+            spec = load_yaml(task_spec.read_text(encoding="utf-8"), source=str(task_spec))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(
                 f"cannot read ({exc})", path=str(task_spec), fix="give a YAML task spec"
