@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentbench.textsafe import plain, safe
+
 app = typer.Typer(help="Replay and fork trajectories.")
 out = Console()
 err = Console(stderr=True)
@@ -46,7 +48,7 @@ def _load_model_config(
             # shown, never used on the file's say-so: the flags below are the replayer's choice
             shown = ", ".join(f"{k}={v!r}" for k, v in withheld.items())
             err.print(
-                f"the trajectory asks for {shown}; not used (replay uses your provider defaults, "
+                f"the trajectory asks for {plain(shown)}; not used (replay uses your provider defaults, "
                 "--base-url and --api-key-env)",
                 markup=False,
                 highlight=False,
@@ -159,14 +161,16 @@ def _replay(traj: Path, factory: Any, as_json: bool) -> None:
     table = Table("#", "step", "tool", "command", "exit rec/new", "same")
     for s in rep.steps:
         table.add_row(
-            str(s.index), str(s.step), s.tool, s.command[:60],
+            str(s.index), str(s.step), safe(s.tool), safe(s.command[:60]),
             f"{s.recorded_exit}/{s.replay_exit}", "yes" if s.same else "[red]NO[/]",
         )  # fmt: skip
     out.print(table)
     for s in rep.steps:
         if not s.same:
             out.rule(f"action {s.index} (step {s.step}) differs")
-            out.print(s.diff or "(exit status or timeout differs)", markup=False, highlight=False)
+            out.print(
+                plain(s.diff) or "(exit status or timeout differs)", markup=False, highlight=False
+            )
     first = "none" if rep.first_divergence is None else f"action {rep.first_divergence}"
     out.print(
         f"{rep.n_differ}/{rep.n_actions} actions gave a different observation; first divergence: {first}"

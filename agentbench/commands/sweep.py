@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from agentbench.textsafe import safe
+
 if TYPE_CHECKING:
     from agentbench.sweep.executor import Progress
     from agentbench.sweep.runner import SweepSummary
@@ -292,7 +294,7 @@ def demo_cmd(
     for s in demo.summarise(rd):
         acts = "-" if s.mean_actions is None else f"{s.mean_actions:.1f}"
         out.print(
-            f"  {s.name}: {s.done}/{s.samples} graded, {s.resolved} resolved, "
+            f"  {safe(s.name)}: {s.done}/{s.samples} graded, {s.resolved} resolved, "
             f"{s.missing} missing, {acts} actions per unroll",
             highlight=False,
         )
