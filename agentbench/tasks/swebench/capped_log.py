@@ -47,9 +47,9 @@ class CappedLog:
     def text(self) -> str:
         """The kept output, with a note where the middle was cut."""
         tail = b"".join(self._tail)[-self.tail_cap :] if self._tail else b""
+        if not self.cut:  # decoded as one, so a character across the head/tail seam survives
+            return (bytes(self._head) + tail).decode("utf-8", errors="replace")
         head = self._head.decode("utf-8", errors="replace")
-        if not self.cut:
-            return head + tail.decode("utf-8", errors="replace")
         # start the tail at a line boundary so the parser never sees half a line
         nl = tail.find(b"\n")
         tail = tail[nl + 1 :] if 0 <= nl < len(tail) - 1 else tail
