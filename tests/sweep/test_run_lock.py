@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agentbench.trajectory import read_trajectory
 
-from .test_crash import _ledger, _start, _wait_for
+from .test_crash import _env, _ledger, _start, _wait_for
 
 
 def _spec(tmp_path: Path, seed_spec: dict[str, Any]) -> Path:
@@ -95,3 +99,29 @@ def test_the_lock_dies_with_a_killed_holder(tmp_path: Path, seed_spec: dict[str,
     with_first = {k for pid, k in _ledger(run) if pid == first.pid}
     with_second = {k for pid, k in _ledger(run) if pid == second.pid}
     assert with_first.isdisjoint(with_second) and len(with_first | with_second) == 12
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to become nobody"
+)
+def test_a_read_only_run_folder_is_one_line(seed_spec: dict[str, Any]) -> None:
+    # root ignores file modes, so the run is made as nobody in a folder nobody cannot write
+    base = Path(os.environ.get("TMPDIR", "/tmp")) / f"agentbench-rorun-{os.getpid()}"
+    (base / "ro").mkdir(parents=True)
+    try:
+        seed_spec["run_dir"] = str(base / "ro")
+        spec = base / "spec.yaml"
+        spec.write_text(yaml.safe_dump(seed_spec))
+        os.chmod(base, 0o755)
+        os.chmod(spec, 0o644)
+        os.chmod(base / "ro", 0o555)
+        env = {**_env(), "HOME": str(base)}
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+               "-m", "agentbench.cli", "run", str(spec), "--no-progress"]  # fmt: skip
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=base)
+        lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+        assert res.returncode == 3 and "Traceback" not in res.stderr, res.stderr
+        assert len(lines) == 1 and "Permission denied" in lines[0] and "ro" in lines[0], lines
+        assert list((base / "ro").iterdir()) == []
+    finally:
+        shutil.rmtree(base)
