@@ -9,9 +9,9 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from agentbench.errors import UserError
+from agentbench.textsafe import safe
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -63,7 +63,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except UserError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {safe(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         err.print("aborted")
@@ -95,7 +95,7 @@ def _usage_error(exc: typer.TyperException) -> NoReturn:
         sys.exit(0)
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     message = " ".join(exc.format_message().split())
-    err.print(f"[bold red]error:[/] {escape(message + hint)}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {safe(message + hint)}", highlight=False, soft_wrap=True)
     sys.exit(getattr(exc, "exit_code", 2))
 
 

@@ -272,6 +272,8 @@ class TestOutcome(Record):
     flaky: list[str] = Field(default_factory=list)  # tests whose result changed under regrade
     grading_s: float = 0.0
     log_excerpt: str = ""
+    # what ended or cut the grading run (timeout, out of memory, output cut), empty if nothing
+    grading_notes: list[str] = Field(default_factory=list)
 
 
 class ChoiceOutcome(Record):

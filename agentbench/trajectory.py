@@ -6,7 +6,6 @@ and rejects a corrupt line in the middle with an error naming the file and line.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import IO
@@ -25,6 +24,7 @@ from agentbench.records import (
     Record,
     StartEvent,
 )
+from agentbench.safeio import InputLimitError, loads_json, read_capped
 
 _EVENT = TypeAdapter(Event)
 
@@ -113,7 +113,8 @@ def read_trajectory(path: str | Path) -> Trajectory:
     """Parse a trajectory file; a torn last line is dropped, a corrupt middle line is an error."""
     p = Path(path)
     try:
-        raw = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:  # capped: a shared file of many GB is refused, not loaded
+            raw = read_capped(fh, source=str(p)).decode("utf-8")
     except FileNotFoundError:
         raise DataError("file not found", path=str(p), fix="check the run folder") from None
     except OSError as exc:  # a folder, no permission
@@ -137,14 +138,16 @@ def read_trajectory(path: str | Path) -> Trajectory:
     for i, line in enumerate(lines, start=1):
         last = i == len(lines)
         try:
-            ev = _EVENT.validate_python(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
+            ev = _EVENT.validate_python(loads_json(line, source=f"{p}: line {i}"))
+        except InputLimitError:
+            raise  # too deep or too large: never a torn tail, always refused
+        except (DataError, ValidationError) as exc:
             if last and not ends_clean:
                 torn = True  # crash mid-write: lose only this event
                 break
             what = (
                 "invalid JSON"
-                if isinstance(exc, json.JSONDecodeError)
+                if isinstance(exc, DataError)
                 else f"not a trajectory event ({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})"
             )
             raise DataError(

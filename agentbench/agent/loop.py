@@ -21,7 +21,7 @@ from pydantic import Field
 
 from agentbench.agent.parse import is_submission, parse_reply
 from agentbench.agent.scaffold import Scaffold, load_scaffold
-from agentbench.agent.secrets import redact, secret_values
+from agentbench.agent.secrets import json_fragment, redact, secret_values
 from agentbench.agent.tools import Action, FormatError, shell_command, tool_specs
 from agentbench.config import LimitsConfig, SystemConfig
 from agentbench.errors import InfraError
@@ -354,7 +354,16 @@ class _Run:
     # ------------------------------------------------------------ log
 
     def emit(self, event: Record) -> None:
-        """Append one event to the trajectory."""
+        """Append one event to the trajectory, every text in it redacted (replies, reasoning, commands)."""
+        if self.secrets:
+            raw = event.model_dump_json()
+            # a key the model typed, echoed or reasoned about is as stored as one a command printed
+            clean = redact(raw, tuple(json_fragment(s) for s in self.secrets))
+            if clean != raw:
+                log.warning(
+                    "secret_redacted", key=self.key.key, step=self.step, kind=type(event).__name__
+                )
+                event = type(event).model_validate_json(clean)
         self.writer.write(event)
 
     def result(self, status: ExitStatus, patch: str, error: str | None, path: Path) -> AgentResult:

@@ -48,6 +48,13 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+def json_fragment(secret: str) -> str:
+    """How `secret` appears inside a JSON string (quotes, backslashes, controls escaped)."""
+    import json
+
+    return json.dumps(secret, ensure_ascii=False)[1:-1]  # as pydantic writes it
+
+
 def sandbox_env(task_env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The env for an agent sandbox: pager/locale defaults plus allow-listed task variables."""
     env = {

@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from agentbench.textsafe import plain
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -15,6 +17,11 @@ if TYPE_CHECKING:
     from agentbench.analysis.report import Estimate, Report
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def _name(system: str) -> str:
+    """A system name as a plot label: no control characters, and `$` is not mathtext."""
+    return plain(system).replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -49,7 +56,7 @@ def decomposition_plot(rep: Report) -> bytes:
     fig = _figure(max(7.0, 1.2 * len(syss) + 5), 3.6)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     x = list(range(len(syss)))
-    names = [s.system for s in syss]
+    names = [_name(s.system) for s in syss]
     b = [s.overall.bias2 for s in syss]
     v = [s.overall.variance for s in syss]
     ax1.bar(x, [e.estimate for e in b], color="#4c72b0", label="bias²")
@@ -90,7 +97,7 @@ def length_plot(rep: Report) -> bytes:
     fig = _figure(9.0, 3.6)
     ax1, ax2 = fig.subplots(1, 2)
     xs = [[g.cell.mean_length for g in s.groups] for s in syss]
-    names = [s.system for s in syss]
+    names = [_name(s.system) for s in syss]
     _lines(ax1, xs, [[g.cell.incoherence for g in s.groups] for s in syss], names)
     _lines(ax2, xs, [[g.cell.accuracy for g in s.groups] for s in syss], names)
     ax1.set_title("incoherence by length group")
@@ -116,7 +123,7 @@ def halves_plot(rep: Report) -> bytes:
             est = [getattr(s.short_half, attr), getattr(s.long_half, attr)]
             ax.errorbar(
                 [0, 1], [e.estimate for e in est], yerr=_err(est), marker="o", capsize=3,
-                color=_COLORS[i % len(_COLORS)], label=s.system,
+                color=_COLORS[i % len(_COLORS)], label=_name(s.system),
             )  # fmt: skip
         ax.set_xticks([0, 1], ["short half", "long half"])
         ax.set_xlim(-0.4, 1.4)

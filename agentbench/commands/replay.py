@@ -9,8 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentbench.textsafe import plain, safe
+
 app = typer.Typer(help="Replay and fork trajectories.")
 out = Console()
+err = Console(stderr=True)
 
 
 def _sandbox_factory(image: str, workdir: str, run_id: str, task_env: dict[str, str]) -> Any:
@@ -23,23 +26,47 @@ def _sandbox_factory(image: str, workdir: str, run_id: str, task_env: dict[str, 
     return lambda: DockerSandbox(image, run_id=run_id, workdir=workdir, env=env)
 
 
-def _load_model_config(path: Path | None, recorded: dict[str, Any]) -> Any:
+def _load_model_config(
+    path: Path | None, recorded: dict[str, Any], base_url: str | None, api_key_env: str | None,
+    source: str,
+) -> Any:  # fmt: skip
+    """The replayer's ModelConfig: --model-config, else the recorded model without its endpoint."""
     import yaml
     from pydantic import ValidationError
 
+    from agentbench.agent.recorded_model import RecordedModel
     from agentbench.config import ModelConfig
     from agentbench.errors import ConfigError
+    from agentbench.safeyaml import load_yaml
 
     if path is None:
-        return ModelConfig.model_validate(recorded["model"])
+        rec = RecordedModel(recorded.get("model"), source=source)
+        # a recorded value the replayer named in a flag is their choice now: not withheld
+        named = {"base_url": base_url, "api_key_env": api_key_env}
+        withheld = {k: v for k, v in rec.withheld().items() if named.get(k) != v}
+        if withheld:
+            # shown, never used on the file's say-so: the flags below are the replayer's choice
+            shown = ", ".join(f"{k}={v!r}" for k, v in withheld.items())
+            err.print(
+                f"the trajectory asks for {plain(shown)}; not used (replay uses your provider defaults, "
+                "--base-url and --api-key-env)",
+                markup=False,
+                highlight=False,
+            )
+        return rec.config(base_url=base_url, api_key_env=api_key_env)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(
             f"cannot read ({exc})", path=str(path), fix="give a YAML ModelConfig"
         ) from None
     if isinstance(raw, dict) and "model" in raw and isinstance(raw["model"], dict):
         raw = raw["model"]  # a whole system config: take its model
+    if isinstance(raw, dict):
+        raw = {
+            **raw,
+            **{k: v for k, v in (("base_url", base_url), ("api_key_env", api_key_env)) if v},
+        }
     try:
         return ModelConfig.model_validate(raw)
     except ValidationError as exc:
@@ -61,7 +88,19 @@ def replay(
     model_config: Path | None = typer.Option(
         None,
         "--model-config",
-        help="YAML ModelConfig for the continuations (default: the recorded one).",
+        help="YAML ModelConfig for the continuations (default: the recorded model and "
+        "sampling, reached through your provider's defaults).",
+    ),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="Endpoint for the continuations; the trajectory's own base_url is used only if "
+        "you name it here.",
+    ),
+    api_key_env: str | None = typer.Option(
+        None,
+        "--api-key-env",
+        help="Variable holding your key; the trajectory's api_key_env is used only if you name it here.",
     ),
     image: str | None = typer.Option(
         None, "--image", help="Sandbox image (default: task_info.image)."
@@ -105,7 +144,10 @@ def replay(
         _replay(traj, factory, as_json)
     else:
         grader = _grader(traj, t, task_spec) if (grade or task_spec) else None
-        _fork(traj, t, factory, fork_at, seeds, seed_start, model_config, out_dir, concurrency, as_json, grader)  # fmt: skip
+        mc = _load_model_config(
+            model_config, t.start.system_config, base_url, api_key_env, str(traj)
+        )
+        _fork(traj, t, factory, fork_at, seeds, seed_start, mc, out_dir, concurrency, as_json, grader)  # fmt: skip
 
 
 def _replay(traj: Path, factory: Any, as_json: bool) -> None:
@@ -119,14 +161,16 @@ def _replay(traj: Path, factory: Any, as_json: bool) -> None:
     table = Table("#", "step", "tool", "command", "exit rec/new", "same")
     for s in rep.steps:
         table.add_row(
-            str(s.index), str(s.step), s.tool, s.command[:60],
+            str(s.index), str(s.step), safe(s.tool), safe(s.command[:60]),
             f"{s.recorded_exit}/{s.replay_exit}", "yes" if s.same else "[red]NO[/]",
         )  # fmt: skip
     out.print(table)
     for s in rep.steps:
         if not s.same:
             out.rule(f"action {s.index} (step {s.step}) differs")
-            out.print(s.diff or "(exit status or timeout differs)", markup=False, highlight=False)
+            out.print(
+                plain(s.diff) or "(exit status or timeout differs)", markup=False, highlight=False
+            )
     first = "none" if rep.first_divergence is None else f"action {rep.first_divergence}"
     out.print(
         f"{rep.n_differ}/{rep.n_actions} actions gave a different observation; first divergence: {first}"
@@ -138,12 +182,13 @@ def _grader(traj: Path, t: Any, task_spec: Path | None) -> Any:
     import yaml
 
     from agentbench.errors import ConfigError, DataError
+    from agentbench.safeyaml import load_yaml
     from agentbench.tasks.registry import make_task
 
     info = t.start.task_info
     if task_spec is not None:
         try:
-            spec = yaml.safe_load(task_spec.read_text(encoding="utf-8"))
+            spec = load_yaml(task_spec.read_text(encoding="utf-8"), source=str(task_spec))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(
                 f"cannot read ({exc})", path=str(task_spec), fix="give a YAML task spec"
@@ -169,13 +214,12 @@ def _grader(traj: Path, t: Any, task_spec: Path | None) -> Any:
 
 
 def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed_start: int,
-          model_config: Path | None, out_dir: Path | None, concurrency: int, as_json: bool,
+          mc: Any, out_dir: Path | None, concurrency: int, as_json: bool,
           grader: Any = None) -> None:  # fmt: skip
     from agentbench.agent.replay import fork
     from agentbench.models import make_model
     from agentbench.sandbox.client import docker_client
 
-    mc = _load_model_config(model_config, t.start.system_config)
     model = make_model(mc)
     docker_client()  # no engine: say so before the fork folder is made
     dest = out_dir or traj.parent / f"{traj.stem}.forks"

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentbench.textsafe import safe
+
 if TYPE_CHECKING:
     from agentbench.analysis.report import Estimate, Report
 
@@ -34,7 +36,7 @@ def _print_report(rep: Report) -> None:
     for s in rep.systems:
         c = s.overall
         table.add_row(
-            s.system, s.kind, str(c.n_questions), str(s.n_done), str(s.n_missing),
+            safe(s.system), s.kind, str(c.n_questions), str(s.n_done), str(s.n_missing),
             str(c.min_unrolls), _est(c.accuracy), _est(c.bias2), _est(c.variance),
             _est(c.incoherence),
         )  # fmt: skip
@@ -47,13 +49,13 @@ def _print_report(rep: Report) -> None:
     for s in rep.systems:
         for g in s.groups:
             groups.add_row(
-                s.system, str(g.group), str(g.cell.n_questions), f"{g.cell.mean_length:.1f}",
+                safe(s.system), str(g.group), str(g.cell.n_questions), f"{g.cell.mean_length:.1f}",
                 _est(g.cell.accuracy), _est(g.cell.incoherence),
             )  # fmt: skip
         for name, c in (("short half", s.short_half), ("long half", s.long_half)):
             if c is not None:
                 groups.add_row(
-                    s.system, name, str(c.n_questions), f"{c.mean_length:.1f}",
+                    safe(s.system), name, str(c.n_questions), f"{c.mean_length:.1f}",
                     _est(c.accuracy), _est(c.incoherence),
                 )  # fmt: skip
     out.print(groups)
@@ -62,12 +64,14 @@ def _print_report(rep: Report) -> None:
         for col in ("system", "instance", "seed", "attempts", "reason"):
             miss.add_column(col, justify="right" if col in ("seed", "attempts") else "left")
         for m in rep.missing[:MISSING_SHOWN]:
-            miss.add_row(m.system, m.instance_id, str(m.seed), str(m.attempts), m.reason)
+            miss.add_row(
+                safe(m.system), safe(m.instance_id), str(m.seed), str(m.attempts), safe(m.reason)
+            )
         if rep.n_missing > MISSING_SHOWN:
             miss.caption = f"first {MISSING_SHOWN} shown; all in the HTML report"
         out.print(miss)
     for w in rep.warnings:
-        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+        out.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
 
 
 @app.command()
@@ -155,7 +159,11 @@ def compare(
         for s in comp.systems:
             c = s.cell
             t.add_row(
-                s.system, _est(c.accuracy), _est(c.bias2), _est(c.variance), _est(c.incoherence)
+                safe(s.system),
+                _est(c.accuracy),
+                _est(c.bias2),
+                _est(c.variance),
+                _est(c.incoherence),
             )
         out.print(t)
         d = Table(title="paired differences (system − baseline); * = interval excludes 0")
@@ -170,8 +178,8 @@ def compare(
             d.add_column(col, justify="left" if col in ("system", "baseline") else "right")
         for p in comp.pairs:
             d.add_row(
-                p.system,
-                p.baseline,
+                safe(p.system),
+                safe(p.baseline),
                 *(
                     _est(getattr(p, k)) + (" *" if p.clear(k) else "")
                     for k in ("accuracy", "bias2", "variance", "incoherence")
@@ -179,7 +187,7 @@ def compare(
             )
         out.print(d)
         for w in comp.warnings:
-            out.print(f"[yellow]warning:[/] {w}", highlight=False)
+            out.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
     if out_dir is not None:
         html = write_comparison(comps, out_dir)
         out.print(f"[bold green]comparison:[/] {html}", highlight=False)
@@ -249,4 +257,4 @@ def import_(
             highlight=False,
         )
         for n in s.notes:
-            out.print(f"[yellow]note:[/] {n}", highlight=False)
+            out.print(f"[yellow]note:[/] {safe(n)}", highlight=False)

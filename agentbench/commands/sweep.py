@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from agentbench.textsafe import safe
+
 if TYPE_CHECKING:
     from agentbench.sweep.executor import Progress
     from agentbench.sweep.runner import SweepSummary
@@ -139,6 +141,10 @@ def run_cmd(
         Path | None, typer.Option(help="Run folder (default: the spec's run_dir).")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run is writing the folder, wait for it to end."),
+    ] = False,
 ) -> None:
     """Run a sweep; running it again does only what is missing."""
     from agentbench.errors import ConfigError
@@ -192,6 +198,10 @@ def run_cmd(
                 on_progress=live,
                 run_dir=rd,
                 source=str(spec_path),
+                wait=wait,
+                on_wait=lambda who: err.print(
+                    f"waiting: another run is writing {rd} ({who})", markup=False, highlight=False
+                ),
             )
     except KeyboardInterrupt:
         _interrupted(rd)
@@ -284,7 +294,7 @@ def demo_cmd(
     for s in demo.summarise(rd):
         acts = "-" if s.mean_actions is None else f"{s.mean_actions:.1f}"
         out.print(
-            f"  {s.name}: {s.done}/{s.samples} graded, {s.resolved} resolved, "
+            f"  {safe(s.name)}: {s.done}/{s.samples} graded, {s.resolved} resolved, "
             f"{s.missing} missing, {acts} actions per unroll",
             highlight=False,
         )

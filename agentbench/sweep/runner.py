@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError, DataError, EnvironmentProblem, UserError
+from agentbench.errors import ConfigError, DataError, EnvironmentProblem, UserError, make_dir
 from agentbench.logging import get_logger
 from agentbench.records import Record, SampleResult, SampleStatus
 from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
 from agentbench.sweep.plan import PlannedSample, plan_samples
+from agentbench.sweep.runlock import run_folder_lock
 from agentbench.sweep.spec import SweepSpec
 from agentbench.sweep.store import TRAJECTORY_DIR, RunStore
 from agentbench.sweep.taskload import build_task
@@ -201,31 +202,38 @@ def run_sweep(
     task_factory: Callable[[dict[str, Any]], Task] = build_task,
     run_dir: Path | None = None,
     source: str | None = None,
+    wait: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> SweepSummary:
     """Run every sample of `spec` not yet done into its run folder; resumable at any point.
 
-    `source` (the spec file) is named in errors about a task or system of the spec.
+    `source` (the spec file) is named in errors about a task or system of the spec. One
+    writer at a time: a folder another run holds is refused, or waited for with `wait`.
     """
     tasks = _build_tasks(spec, task_factory, source)
     _check_systems(spec, tasks, source)  # before the run folder exists: nothing half-written
     reap_orphans()
     rd = Path(run_dir or spec.resolved_run_dir())
     made = _first_missing(rd)
-    try:
-        return _sweep(
-            spec,
-            tasks,
-            rd,
-            executor=executor,
-            ray_address=ray_address,
-            ray_num_cpus=ray_num_cpus,
-            ray_cpus_per_sample=ray_cpus_per_sample,
-            on_progress=on_progress,
-        )
-    except UserError:
-        if made is not None:
-            _drop_if_empty(rd, made)  # e.g. no Docker engine: leave no folder that holds nothing
-        raise
+    make_dir(rd, what="the run folder", fix="pass a writable folder path for the run")
+    with run_folder_lock(rd, wait=wait, on_wait=on_wait):
+        try:
+            return _sweep(
+                spec,
+                tasks,
+                rd,
+                executor=executor,
+                ray_address=ray_address,
+                ray_num_cpus=ray_num_cpus,
+                ray_cpus_per_sample=ray_cpus_per_sample,
+                on_progress=on_progress,
+            )
+        except UserError:
+            if made is not None:
+                # e.g. no Docker engine: leave no folder that holds nothing (still under the
+                # lock, so a run queued behind this one never loses a folder it is about to use)
+                _drop_if_empty(rd, made)
+            raise
 
 
 def _first_missing(rd: Path) -> Path | None:

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError
 from agentbench.records import Record
+from agentbench.safeyaml import load_yaml
 
 
 class RetryPolicy(Record):
@@ -201,7 +202,7 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> SweepSpec
             f"cannot read ({exc})", path=str(p), fix="pass a readable YAML file"
         ) from None
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text, source=str(p))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None

@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError, make_dir
@@ -40,6 +40,7 @@ from agentbench.records import (
     Usage,
     VectorOutcome,
 )
+from agentbench.safeio import loads_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,11 +212,28 @@ def _row_of(r: SampleResult) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def parsed_record(model: Any, blob: str, where: str) -> Any:
+    """A record from a store's JSON column; a malformed or hostile one is one DataError line."""
+    try:
+        return model.model_validate_json(blob)  # pydantic's parser caps nesting itself
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise DataError(
+            f"{where}: {e['msg']}",
+            path=DB_NAME,
+            fix="the run store is corrupt or was edited by hand; re-create the run",
+        ) from None
+
+
 def _result_of(row: tuple[Any, ...]) -> SampleResult:
     (_key, task, inst, sname, shash, seed, status, kind, outcome, resolved, exit_status,
      n_actions, length, it, ot, rt, ct, cost, started, finished, wall, attempts, error,
      traj, _upd) = row  # fmt: skip
-    out = None if outcome is None else _OUTCOME_KINDS[kind].model_validate_json(outcome)
+    out = (
+        None
+        if outcome is None
+        else parsed_record(_OUTCOME_KINDS[kind], outcome, f"samples[{_key}].outcome")
+    )
     return SampleResult(
         key=SampleKey(task=task, instance_id=inst, system=sname, system_hash=shash, seed=seed),
         status=SampleStatus(status),
@@ -500,7 +518,7 @@ class RunStore:
     def spec(self) -> dict[str, Any] | None:
         """The last sweep spec run into this folder, as a dict."""
         raw = self.meta("spec")
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else loads_json(raw, source=f"{self.db_path}: meta.spec")
 
     def register_system(self, system: SystemConfig) -> str:
         """Record a system by hash; a renamed but unchanged system keeps its samples."""
@@ -532,7 +550,7 @@ class RunStore:
     def tasks(self) -> dict[str, dict[str, Any]]:
         """Task name -> spec dict."""
         rows = self._reader().execute("SELECT name, spec FROM tasks ORDER BY name").fetchall()
-        return {n: json.loads(s) for n, s in rows}
+        return {n: loads_json(s, source=f"{self.db_path}: tasks[{n}]") for n, s in rows}
 
     def systems(self) -> list[SystemRow]:
         """Every system of the run, by first appearance, with its sample count."""
@@ -546,7 +564,9 @@ class RunStore:
             .fetchall()
         )
         return [
-            SystemRow(name=n, hash=h, config=SystemConfig.model_validate_json(c), n_samples=k)
+            SystemRow(
+                name=n, hash=h, config=parsed_record(SystemConfig, c, f"systems[{n}]"), n_samples=k
+            )
             for n, h, c, k in rows
         ]
 
@@ -757,7 +777,7 @@ class RunStore:
         )
         while rows := cur.fetchmany(2000):
             for key, blob in rows:
-                o = json.loads(blob)
+                o = loads_json(blob, source=f"{self.db_path}: samples[{key}].outcome")
                 fail_to_pass = set(o.get("fail_to_pass", []))
                 for t, p in zip(o["tests"], o["passed"], strict=True):
                     keys.append(key)

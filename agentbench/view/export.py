@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, EnvironmentProblem
 from agentbench.logging import get_logger
 from agentbench.view.site import Site
 
@@ -39,8 +39,27 @@ def export_site(site: Site, out_dir: str | Path) -> ExportResult:
             field="--export",
             fix="pass a new or empty folder",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot write the export here ({exc.strerror or exc})",
+            path=str(out),
+            fix="pass --export a folder in a writable place",
+        ) from None
+    try:
+        return _write(site, out, tmp)
+    except OSError as exc:  # a full disk, a folder made read-only mid-export
+        raise EnvironmentProblem(
+            f"cannot write the export ({exc.strerror or exc}: {exc.filename})",
+            path=str(out),
+            fix="free space or pass --export a writable folder",
+        ) from None
+
+
+def _write(site: Site, out: Path, tmp: Path) -> ExportResult:
+    """Render into `tmp`, then move it into place as `out`; `tmp` is gone either way."""
     result = ExportResult(out_dir=out)
     try:
         seen: set[str] = set()

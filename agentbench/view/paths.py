@@ -12,21 +12,28 @@ import re
 from dataclasses import dataclass
 
 _SAFE = re.compile(r"[A-Za-z0-9-]")
+# file systems refuse a name over 255 bytes; a long encoded name is split into folders of
+# this many characters, every one but the last ending in "~" (a character encode never
+# writes, so the split is unambiguous and reversible)
+MAX_SEGMENT = 200
+_CONT = "~/"
 
 
 def encode(name: str) -> str:
-    """A reversible, filesystem- and URL-safe path segment for any string."""
+    """A reversible, filesystem- and URL-safe path (one or more short segments) for any string."""
     out: list[str] = []
     for ch in name:
         if _SAFE.fullmatch(ch):
             out.append(ch)
         else:
             out.extend(f"_{b:02x}" for b in ch.encode("utf-8"))
-    return "".join(out) or "_"
+    flat = "".join(out) or "_"
+    return _CONT.join(flat[i : i + MAX_SEGMENT] for i in range(0, len(flat), MAX_SEGMENT))
 
 
 def decode(segment: str) -> str:
     """Invert `encode`; a malformed segment raises ValueError."""
+    segment = segment.replace(_CONT, "")
     if segment == "_":
         return ""
     buf = bytearray()
@@ -119,7 +126,7 @@ class Route:
 
 
 _HEX = r"[0-9a-f]{1,64}"
-_SEG = r"[A-Za-z0-9_-]+"
+_SEG = r"(?:[A-Za-z0-9_-]+~/)*[A-Za-z0-9_-]+"  # an encoded name, maybe split (see encode)
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"index\.html"), "index"),
     (re.compile(r"r(?P<run>\d+)/index\.html"), "run"),

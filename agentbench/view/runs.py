@@ -11,7 +11,7 @@ from typing import Any
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import SampleResult
-from agentbench.sweep.store import InstanceRow, RunStore, StoreStats, SystemRow
+from agentbench.sweep.store import InstanceRow, RunStore, StoreStats, SystemRow, parsed_record
 
 
 @dataclass(eq=False)
@@ -55,7 +55,7 @@ class ViewRun:
         out = self._systems or []
         if [(s.name, s.hash) for s in out] != [(n, h) for n, h, _ in rows]:
             out = [
-                SystemRow(name=n, hash=h, config=SystemConfig.model_validate_json(c))
+                SystemRow(name=n, hash=h, config=parsed_record(SystemConfig, c, f"systems[{n}]"))
                 for n, h, c in rows
             ]
             self._systems = out

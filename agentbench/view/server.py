@@ -2,7 +2,9 @@
 
 A fixed pool (not a thread per request) keeps the number of SQLite connections bounded:
 the run store keeps one reader per thread. HTTP/1.0 closes each connection after its
-response, so an idle browser connection never holds a worker.
+response, and a connection that sends no request within the idle timeout is dropped, so
+idle or half-open connections (a browser's speculative preconnects, a port scanner) hold a
+worker for seconds at most, never forever.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agentbench.view.site import Page, Site
 log = get_logger(__name__)
 
 HOST = "127.0.0.1"  # never other hosts: the pages show prompts, code and costs
+IDLE_TIMEOUT_S = 5.0  # a connection that sends nothing for this long is closed
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,8 +59,11 @@ class _Handler(BaseHTTPRequestHandler):
 class ViewServer(HTTPServer):
     """HTTP server over a Site; requests run on a bounded thread pool."""
 
-    def __init__(self, site: Site, port: int = 0, workers: int = 8) -> None:
+    def __init__(
+        self, site: Site, port: int = 0, workers: int = 8, idle_timeout_s: float = IDLE_TIMEOUT_S
+    ) -> None:
         self.site = site
+        self.idle_timeout_s = idle_timeout_s
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="view")
         try:
             super().__init__((HOST, port), _Handler)
@@ -84,6 +90,8 @@ class ViewServer(HTTPServer):
 
     def _work(self, request: Any, client_address: Any) -> None:
         try:
+            # every read and write of this connection: a silent client times out, freeing the worker
+            request.settimeout(self.idle_timeout_s)
             self.finish_request(request, client_address)
         except Exception:
             self.handle_error(request, client_address)

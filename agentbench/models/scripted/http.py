@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from agentbench.errors import UserError
+
 MAX_BODY = 64 * 1024 * 1024
+MAX_HEADERS = 100
 
 
 @dataclass
@@ -27,8 +30,13 @@ class Request:
     keep_alive: bool = True
 
     def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.body or b"null")
+        """The body parsed as JSON; too deep or malformed is a ValueError (answered 400)."""
+        from agentbench.safeio import loads_json
+
+        try:
+            return loads_json(self.body or b"null", source="request body", max_bytes=MAX_BODY)
+        except UserError as exc:  # a RecursionError here would drop the connection unanswered
+            raise ValueError(exc.detail) from None
 
 
 @dataclass
@@ -112,6 +120,15 @@ class BadRequest(Exception):
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
     """Read one request; None when the client closed the connection between requests."""
+    try:
+        return await _read_request(reader)
+    except BadRequest:
+        raise
+    except ValueError as exc:  # a line over the reader's limit (asyncio raises ValueError)
+        raise BadRequest(f"malformed request ({exc})") from None
+
+
+async def _read_request(reader: asyncio.StreamReader) -> Request | None:
     line = await reader.readline()
     if not line:
         return None
@@ -124,12 +141,17 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         h = await reader.readline()
         if h in (b"\r\n", b"\n", b""):
             break
+        if len(headers) >= MAX_HEADERS:
+            raise BadRequest("too many headers")
         name, _, value = h.decode("latin-1").partition(":")
         headers[name.strip().lower()] = value.strip()
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = await _read_chunked(reader)
     else:
-        n = int(headers.get("content-length", "0") or 0)
+        raw_n = headers.get("content-length", "0") or "0"
+        if not raw_n.isdigit():
+            raise BadRequest(f"bad content-length {raw_n[:20]!r}")
+        n = int(raw_n)
         if n > MAX_BODY:
             raise BadRequest("body too large")
         body = await reader.readexactly(n) if n else b""
@@ -140,8 +162,15 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     parts: list[bytes] = []
+    total = 0
     while True:
-        size = int((await reader.readline()).split(b";", 1)[0].strip() or b"0", 16)
+        try:
+            size = int((await reader.readline()).split(b";", 1)[0].strip() or b"0", 16)
+        except ValueError:
+            raise BadRequest("bad chunk size") from None
+        total += size
+        if size < 0 or total > MAX_BODY:  # chunks add up: the cap is on the whole body
+            raise BadRequest("body too large")
         if size == 0:
             while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                 pass  # trailers

@@ -15,6 +15,7 @@ from agentbench.errors import ConfigError, InfraError
 from agentbench.logging import get_logger
 from agentbench.records import TestOutcome
 from agentbench.tasks.swebench import evalscript
+from agentbench.tasks.swebench.capped_log import CappedLog
 from agentbench.tasks.swebench.environment import DETERMINISM_ENV, WORKDIR
 from agentbench.tasks.swebench.schema import SWEInstance
 from agentbench.tasks.swebench.suites import Suite
@@ -171,6 +172,36 @@ def _tar(files: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
+# The agent sandbox's limits, for the container that runs the agent's patch and the tests.
+# Generous for real test suites (more memory and processes than an agent shell gets) but
+# bounded: a patch that forks endlessly, eats memory or floods output ends its own grading.
+GRADING_MEMORY = "4g"
+GRADING_PIDS = 1024
+GRADING_OUTPUT_HEAD = 1 << 20  # apply markers and the test command
+GRADING_OUTPUT_TAIL = 31 << 20  # the test summary and end marker the log parser reads
+# root in the container keeps its file powers (test suites chmod/chown their temp files);
+# everything else of Docker's default set (raw sockets, mknod, chroot, setcap...) is dropped
+GRADING_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"]
+
+
+class GradingRun:
+    """What the grading container gave: its (capped) log and what cut or ended it."""
+
+    def __init__(self, text: str, timed_out: bool, notes: list[str]) -> None:
+        self.text = text
+        self.timed_out = timed_out
+        self.notes = notes
+
+
+def _pump(stream: Any, log_: CappedLog) -> None:
+    """Feed the container's output into the capped log until it ends."""
+    import contextlib
+
+    with contextlib.suppress(Exception):  # the container was removed under us: output ends
+        for chunk in stream:
+            log_.feed(chunk)
+
+
 def run_grading_container(
     image: str,
     files: dict[str, str],
@@ -178,8 +209,13 @@ def run_grading_container(
     timeout_s: float,
     client: docker.DockerClient | None = None,
     mem_limit: str | None = None,
-) -> tuple[str, bool]:
-    """Run grade.sh in a fresh, offline container; returns (log, timed_out). Always killed, never stopped."""
+    pids_limit: int = GRADING_PIDS,
+    output_head: int = GRADING_OUTPUT_HEAD,
+    output_tail: int = GRADING_OUTPUT_TAIL,
+) -> GradingRun:
+    """Run grade.sh in a fresh, offline, limited container. Always killed, never stopped."""
+    import threading
+
     import docker as docker_mod
     import requests
 
@@ -190,6 +226,7 @@ def run_grading_container(
     name = f"agentbench-grade-{uuid.uuid4().hex[:12]}"
     # the sandbox's ownership labels: the orphan reaper removes these if we die mid-grade
     labels = {**owner_labels(name), GRADER_LABEL: "grader"}
+    mem = mem_limit or GRADING_MEMORY
     container = None
     try:
         container = cl.containers.create(
@@ -200,24 +237,43 @@ def run_grading_container(
             environment=dict(DETERMINISM_ENV),
             network_disabled=True,
             labels=labels,
-            mem_limit=mem_limit,
+            mem_limit=mem,
+            memswap_limit=mem,  # no swap: over the limit means the OOM killer
+            pids_limit=pids_limit,
+            cap_drop=["ALL"],
+            cap_add=GRADING_CAPS,
+            security_opt=["no-new-privileges"],
+            log_config={"type": "none"},  # output reaches us only through the capped stream
             detach=True,
         )
         # put_archive works before start; the tar's folder entry creates /tmp/agentbench
         container.put_archive("/tmp", _tar({f"agentbench/{k}": v for k, v in files.items()}))
+        log_ = CappedLog(head=output_head, tail=output_tail)
+        # attached before start, so not a byte is missed; read as it comes, never whole
+        stream = container.attach(stdout=True, stderr=True, stream=True, logs=False)
+        pump = threading.Thread(target=_pump, args=(stream, log_), daemon=True)
+        pump.start()
         container.start()
         timed_out = False
         try:
             container.wait(timeout=timeout_s + 30)
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             timed_out = True
-        raw = container.logs(stdout=True, stderr=True)
-        text = raw.decode("utf-8", errors="replace")
+        pump.join(30)
+        text = log_.text()
+        state = cl.api.inspect_container(container.id)["State"]
+        notes: list[str] = []
         if not timed_out:
             # `timeout -s KILL` inside ends the script with 137 and no end marker
-            code = cl.api.inspect_container(container.id)["State"].get("ExitCode")
-            timed_out = code == 137 and evalscript.END_TEST_OUTPUT not in text
-        return text, timed_out
+            timed_out = state.get("ExitCode") == 137 and evalscript.END_TEST_OUTPUT not in text
+        if state.get("OOMKilled"):
+            notes.append(f"out of memory: the grading container hit its {mem} limit")
+            timed_out = timed_out and evalscript.END_TEST_OUTPUT in text  # OOM, not a timeout
+        if timed_out:
+            notes.append(f"tests timed out after {timeout_s:g} s")
+        if log_.cut:
+            notes.append(f"output cut: {log_.total:,} bytes, {log_.cut:,} dropped from the middle")
+        return GradingRun(text, timed_out, notes)
     except docker_mod.errors.ImageNotFound as exc:
         raise InfraError("grading", f"image {image} is missing ({exc.explanation})") from None
     except docker_mod.errors.APIError as exc:
@@ -259,13 +315,19 @@ def grade(
         "eval.sh": spec.eval_script,
         "grade.sh": evalscript.grade_script(timeout_s),
     }
-    text, timed_out = run_grading_container(
+    run = run_grading_container(
         image, files, timeout_s=timeout_s, client=client, mem_limit=mem_limit
     )
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_path.write_text(text, encoding="utf-8")
-    out = outcome_from_log(inst, spec, text, timed_out=timed_out)
+        log_path.write_text(run.text, encoding="utf-8")
+    out = outcome_from_log(inst, spec, run.text, timed_out=run.timed_out)
+    if run.notes:
+        # the reason a limit ended or cut this grading stays on record with the outcome
+        out.grading_notes = run.notes
+        out.log_excerpt = (
+            "".join(f"[{n}]\n" for n in run.notes if "timed out" not in n) + out.log_excerpt
+        )
     out.grading_s = time.monotonic() - t0
     log.debug("graded", instance=inst.instance_id, resolved=out.resolved, s=round(out.grading_s, 2))
     return out
