@@ -47,8 +47,9 @@ import torch
 
 from agentbench.tasks.synthetic import data
 from agentbench.tasks.synthetic import tokenizer as tok
-from agentbench.tasks.synthetic.model import DecoderLM, ModelShape, build_model, load_sizes
+from agentbench.tasks.synthetic.model import DecoderLM, ModelShape, build_model
 from agentbench.tasks.synthetic.rollout import constrained_argmax, predict_update_tokens
+from agentbench.tasks.synthetic.sizes import load_sizes
 from agentbench.tasks.synthetic.train import Trainer, TrainHParams
 
 PAPER_STEPS, PAPER_BATCH, PAPER_STARTS, PAPER_ROLLOUT = 65536, 1024, 4096, 2048

@@ -41,12 +41,12 @@ def train(
     size: list[str] | None = typer.Option(None, help="Train only these sizes (repeatable)."),
     fresh: bool = typer.Option(False, help="Discard existing checkpoints instead of resuming."),
 ) -> None:
-    """Train every size of the config (resuming from checkpoints)."""
-    from agentbench.tasks.synthetic.experiment import train_size
+    """Train every size of the config (resuming from checkpoints), each in a child process."""
+    from agentbench.tasks.synthetic.child import run_stage
 
-    cfg, run_dir, sizes = _setup(config, out, size)
+    _, run_dir, sizes = _setup(config, out, size)
     for s in sizes:
-        res = train_size(cfg, s, run_dir, fresh=fresh, progress=console.log)  # type: ignore[arg-type]
+        res = run_stage("train", config, s, run_dir, fresh=fresh)
         console.print(
             f"[bold]{s}[/] {res['params']:,} params: held-out loss "
             f"{res['untrained_heldout_loss']:.4f} -> {res['heldout_loss']:.4f} "
@@ -61,13 +61,13 @@ def rollout(
     out: Path | None = typer.Option(None, help="Run folder (default: <out_dir>/<name>)."),
     size: list[str] | None = typer.Option(None, help="Roll out only these sizes (repeatable)."),
 ) -> None:
-    """Roll every trained size out from the held-out start points and measure per step."""
-    from agentbench.tasks.synthetic.experiment import rollout_size
+    """Roll every trained size out from the held-out start points, each in a child process."""
+    from agentbench.tasks.synthetic.child import run_stage
 
-    cfg, run_dir, sizes = _setup(config, out, size)
+    _, run_dir, sizes = _setup(config, out, size)
     table = Table("size", "final bias²", "final variance", "final incoherence", "mean ‖x−b‖")
     for s in sizes:
-        res = rollout_size(cfg, s, run_dir, progress=console.log)  # type: ignore[arg-type]
+        res = run_stage("rollout", config, s, run_dir)
         f = res["final"]
         table.add_row(
             s,

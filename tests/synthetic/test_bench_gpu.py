@@ -18,8 +18,9 @@ import torch
 
 from agentbench.tasks.synthetic import data
 from agentbench.tasks.synthetic import tokenizer as tok
-from agentbench.tasks.synthetic.model import DecoderLM, ModelShape, build_model, load_sizes
+from agentbench.tasks.synthetic.model import DecoderLM, ModelShape, build_model
 from agentbench.tasks.synthetic.rollout import constrained_argmax
+from agentbench.tasks.synthetic.sizes import load_sizes
 from agentbench.tasks.synthetic.train import update_loss
 
 ROOT = Path(__file__).resolve().parents[2]

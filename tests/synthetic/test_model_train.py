@@ -10,7 +10,8 @@ import torch
 
 from agentbench.errors import DataError
 from agentbench.tasks.synthetic import data
-from agentbench.tasks.synthetic.model import DecoderLM, ModelShape, build_model, load_sizes
+from agentbench.tasks.synthetic.model import DecoderLM, ModelShape, build_model
+from agentbench.tasks.synthetic.sizes import load_sizes
 from agentbench.tasks.synthetic.train import Trainer, TrainHParams, load_checkpoint, lr_at
 
 

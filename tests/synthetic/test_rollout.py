@@ -8,13 +8,14 @@ from hypothesis import strategies as st
 
 from agentbench.tasks.synthetic import data
 from agentbench.tasks.synthetic import tokenizer as tok
-from agentbench.tasks.synthetic.model import build_model, load_sizes
+from agentbench.tasks.synthetic.model import build_model
 from agentbench.tasks.synthetic.rollout import (
     constrained_argmax,
     ground_truth_rollout,
     predict_update_tokens,
     rollout,
 )
+from agentbench.tasks.synthetic.sizes import load_sizes
 
 
 @settings(max_examples=200, deadline=None)

@@ -78,7 +78,7 @@ class SynthConfig(Record):
 
     @model_validator(mode="after")
     def _known_sizes(self) -> SynthConfig:
-        from agentbench.tasks.synthetic.model import load_sizes
+        from agentbench.tasks.synthetic.sizes import load_sizes
 
         table = load_sizes()
         unknown = [s for s in self.sizes if s not in table]

@@ -136,7 +136,8 @@ def new_model(cfg: SynthConfig, size: str) -> Any:
     """An untrained model of `size`, seeded so that every run starts from the same weights."""
     torch = _torch()
     from agentbench.tasks.synthetic.data import seq_len
-    from agentbench.tasks.synthetic.model import build_model, load_sizes
+    from agentbench.tasks.synthetic.model import build_model
+    from agentbench.tasks.synthetic.sizes import load_sizes
 
     torch.manual_seed(cfg.seed)
     return build_model(size, load_sizes(), seq_len(cfg.problem.d))

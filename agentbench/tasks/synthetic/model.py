@@ -1,18 +1,14 @@
-"""A small decoder-only transformer with a KV cache, and the size table (torch only)."""
+"""A small decoder-only transformer with a KV cache (torch only)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from agentbench.tasks.synthetic.tokenizer import VOCAB_SIZE
-
-SIZES_FILE = Path(__file__).parent / "configs" / "sizes.yaml"
 
 
 @dataclass(frozen=True)
@@ -42,12 +38,6 @@ class ModelShape:
         t = self.max_len if context is None else context
         n_matmul = 12 * self.n_layer * self.d_model**2 + self.vocab_size * self.d_model
         return 6.0 * n_matmul + 12.0 * self.n_layer * self.d_model * t
-
-
-def load_sizes(path: Path = SIZES_FILE) -> dict[str, dict[str, int]]:
-    """The size table; it is JSON-compatible YAML so no YAML parser is needed."""
-    text = "\n".join(ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("#"))
-    return json.loads(text)
 
 
 class _Attention(nn.Module):
