@@ -76,3 +76,11 @@ def test_own_log_with_apply_marker_unchanged() -> None:
         inst, make_test_spec(inst, "img", None), ">>>>> Applied Patch\n" + body, timed_out=False
     )
     assert all(out.passed) and out.resolved and out.grading_notes == []
+
+
+def test_own_run_cut_by_its_time_limit_before_any_marker_grades_as_nothing_ran() -> None:
+    inst = _inst("django__django-11099")
+    out = outcome_from_log(
+        inst, make_test_spec(inst, "img", None), "+ cd /testbed\n", timed_out=True
+    )
+    assert not out.patch_applied and not any(out.passed)

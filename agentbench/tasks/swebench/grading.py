@@ -168,7 +168,12 @@ def outcome_from_log(
     from swebench.harness.grading import get_eval_tests_report, get_logs_eval, get_resolution_status
 
     own_log = evalscript.APPLY_PATCH_PASS in log_text
-    applied = _log_applied(log_text, path=path)
+    # a run cut by its time limit before any marker: nothing ran (as before)
+    applied = (
+        False
+        if timed_out and own_log is False and evalscript.START_TEST_OUTPUT not in log_text
+        else _log_applied(log_text, path=path)
+    )
     if own_log and evalscript.TESTS_ERROR in log_text:
         raise InfraError(
             "grading",
@@ -381,7 +386,13 @@ def grade(
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(run.text, encoding="utf-8")
-    out = outcome_from_log(inst, spec, run.text, timed_out=run.timed_out)
+    try:
+        out = outcome_from_log(inst, spec, run.text, timed_out=run.timed_out)
+    except UngradableLog as exc:
+        # our own container wrote no marker (killed, out of memory): missing data, not an outcome
+        raise InfraError(
+            "grading", f"{inst.instance_id}: {exc.detail}; {'; '.join(run.notes)}"
+        ) from None
     if run.notes:
         # the reason a limit ended or cut this grading stays on record with the outcome
         out.grading_notes = run.notes
