@@ -174,3 +174,35 @@ def test_not_a_run_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     line = _bad(tmp_path, run=tmp_path / "empty")
     assert "no <model>/<instance_id>/ folders here" in line
+
+
+def test_viewer_pages_for_an_imported_sample(tmp_path: Path) -> None:
+    import re
+
+    from agentbench.view import paths
+    from agentbench.view.runs import open_runs
+    from agentbench.view.site import Site
+
+    run = tmp_path / "run"
+    (s,) = import_swebench_harness(
+        run, [RUNS / "run_a", RUNS / "run_b"], dataset=FIX / "dataset.jsonl"
+    )
+    res = _results(run)
+    opened = open_runs([run])
+    try:
+        site = Site(opened)
+        page = site.render(paths.trajectory(0, res["django__django-11099", 0].key.key))
+        assert page.status == 200
+        assert (
+            '<span class="add">+    regex = r&#39;^[\\w.@+-]+\\Z&#39;</span>' in page.body.decode()
+        )
+        iid = "django__django-11099"
+        page = site.render(paths.instance(0, s.system_hash, "swebench", iid))
+        assert page.status == 200
+        page = site.render(paths.divergence(0, s.system_hash, "swebench", iid))
+        groups = re.findall(r"<h3>(\d+) seeds? · (\d+) resolved · ([^<]*)</h3>", page.body.decode())
+        # run_a's fixing patch, run_b's other one: two groups of one
+        assert groups == [("1", "1", "django/contrib/auth/validators.py"), ("1", "0", "x.py")]
+    finally:
+        for r in opened:
+            r.close()
