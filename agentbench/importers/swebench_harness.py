@@ -20,6 +20,7 @@ from agentbench.errors import DataError
 from agentbench.importers.common import ImportSummary, load_json, summary, write_import
 from agentbench.importers.patchtraj import write_patch_trajectory
 from agentbench.records import ExitStatus, SampleKey, SampleResult, SampleStatus, TestOutcome
+from agentbench.tasks.swebench.evalscript import APPLY_PATCH_FAIL
 from agentbench.tasks.swebench.grading import REPO_PARSERS, UngradableLog, outcome_from_log
 from agentbench.tasks.swebench.schema import SWEInstance
 
@@ -143,6 +144,17 @@ def _report_entry(path: Path, iid: str) -> dict[str, Any]:
     return entry
 
 
+def _harness_end(d: Path) -> str | None:
+    """Why the harness left no report.json: 'timeout', 'apply', or a one-line error."""
+    out, inst_log = d / "test_output.txt", d / "run_instance.log"
+    if out.is_file() and "Timeout error: " in _read(out):
+        return "timeout"
+    if not out.is_file() and inst_log.is_file() and APPLY_PATCH_FAIL in _read(inst_log):
+        return "apply"
+    _read(d / "report.json")  # raises: missing, with the fix
+    return None
+
+
 def _disagreement(names: list[str], passed: list[bool], st: dict[str, Any] | None) -> list[str]:
     """Tests report.json grades otherwise than the re-parsed log, one phrase each."""
     if st is None:
@@ -161,7 +173,9 @@ def _instance(d: Path, model: str, seed: int, rows: dict[str, _Row]) -> _Parsed:
     """Read and grade one instance folder of a harness run."""
     iid = d.name
     report_path, log_path = d / "report.json", d / "test_output.txt"
-    entry = _report_entry(report_path, iid)
+    # the harness writes no report.json when the tests timed out or the patch did not apply
+    ended = None if report_path.is_file() else _harness_end(d)
+    entry = {} if ended else _report_entry(report_path, iid)
     st = entry.get("tests_status")
     row = rows.get(iid)
     if row is None:
@@ -205,22 +219,31 @@ def _instance(d: Path, model: str, seed: int, rows: dict[str, _Row]) -> _Parsed:
     common = {"n_actions": 0, "length": None}
     notes: list[str] = []
     where = f"{d.parent.parent.name}/{model}/{iid}"
-    if not log_path.is_file() and st is None:
+    if ended == "apply" or (not log_path.is_file() and st is None):
         # the harness writes no test output when the patch did not apply: all tests fail
         outcome = TestOutcome(
             tests=inst.tests, passed=[False] * len(inst.tests), fail_to_pass=row.f2p,
             pass_to_pass=row.p2p, resolved=False, patch_applied=False,
+            grading_notes=["harness: patch did not apply (run_instance.log)"] if ended else [],
         )  # fmt: skip
+        if ended:
+            notes.append(f"{where}: patch did not apply (run_instance.log): every test failed")
     else:
         text = _read(log_path)
         try:
-            outcome = outcome_from_log(inst, spec, text, timed_out=False, path=str(log_path))
+            outcome = outcome_from_log(
+                inst, spec, text, timed_out=ended == "timeout", path=str(log_path)
+            )
         except UngradableLog as exc:
             notes.append(f"{where}: left MISSING: {exc}")
             sample = {"status": SampleStatus.MISSING, "exit_status": ExitStatus.INFRA_ERROR,
                       "error": f"import: {exc}", **common}  # fmt: skip
             return _Parsed(model, seed, iid, sample, patch, info, notes)
-        diff = _disagreement(inst.tests, outcome.passed, st)
+        if ended == "timeout":
+            notes.append(
+                f"{where}: tests timed out (test_output.txt): every test failed, as in agentbench's own timeouts"
+            )
+        diff = [] if ended else _disagreement(inst.tests, outcome.passed, st)
         if diff:
             flag = (
                 f"log and report.json disagree on {len(diff)} test(s); kept the log's grading: "

@@ -206,3 +206,29 @@ def test_viewer_pages_for_an_imported_sample(tmp_path: Path) -> None:
     finally:
         for r in opened:
             r.close()
+
+
+def test_harness_timeout_and_unapplied_patch_have_no_report_and_still_import(
+    tmp_path: Path,
+) -> None:
+    """run_evaluation writes no report.json for these two; the logs say what happened."""
+    src = _copy_run(tmp_path)
+    t = src / MODEL / "sympy__sympy-20590"
+    (t / "report.json").unlink()
+    with (t / "test_output.txt").open("a") as fh:
+        fh.write("\n\nTimeout error: 1800 seconds exceeded.")  # what the harness appends
+    a = src / MODEL / "django__django-11099"
+    (a / "report.json").unlink()
+    (a / "test_output.txt").unlink()
+    with (a / "run_instance.log").open("a") as fh:
+        fh.write(
+            "2024-01-01 00:00:02,000 - INFO - >>>>> Patch Apply Failed:\nerror: corrupt patch\n"
+        )
+    (s,) = import_swebench_harness(tmp_path / "store", [src], dataset=FIX / "dataset.jsonl")
+    assert s.n_done == 3
+    assert any("sympy__sympy-20590: tests timed out" in n for n in s.notes)
+    assert any("django__django-11099: patch did not apply" in n for n in s.notes)
+    res = _results(tmp_path / "store")
+    assert res["django__django-11099", 0].outcome.passed == [False] * 4
+    assert not res["django__django-11099", 0].outcome.patch_applied
+    assert res["sympy__sympy-20590", 0].outcome.passed == [False] * 3
