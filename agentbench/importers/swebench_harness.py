@@ -280,6 +280,18 @@ def _model_dirs(run: Path) -> list[Path]:
             path=str(run),
             fix="pass the harness's logs/run_evaluation/<run_id> folder",
         )
+    if not any((i / f).is_file() for m in models for i in m.iterdir() for f in FILES):
+        deeper = [
+            r
+            for r in models
+            if any(i.is_dir() for m in r.iterdir() if m.is_dir() for i in m.iterdir())
+        ]
+        if deeper:  # logs/run_evaluation itself: its children are run ids
+            raise DataError(
+                "this holds run folders, not model folders",
+                path=str(run),
+                fix=f"pass its run_id folders, one per seed: {', '.join(str(r) for r in deeper[:3])}",
+            )
     return models
 
 

@@ -232,3 +232,9 @@ def test_harness_timeout_and_unapplied_patch_have_no_report_and_still_import(
     assert res["django__django-11099", 0].outcome.passed == [False] * 4
     assert not res["django__django-11099", 0].outcome.patch_applied
     assert res["sympy__sympy-20590", 0].outcome.passed == [False] * 3
+
+
+def test_the_run_evaluation_folder_itself_names_its_run_folders(tmp_path: Path) -> None:
+    line = _bad(tmp_path, run=RUNS)
+    assert line.startswith(f"{RUNS}: this holds run folders, not model folders (pass its run_id")
+    assert str(RUNS / "run_a") in line
