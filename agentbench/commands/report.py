@@ -198,6 +198,7 @@ class Source(StrEnum):
 
     MINI_SWE_AGENT = "mini-swe-agent"
     INSPECT = "inspect"
+    SWEBENCH_HARNESS = "swebench-harness"
 
 
 @app.command("import")
@@ -206,7 +207,10 @@ def import_(
     run_dir: Annotated[Path, typer.Argument(help="Run folder to import into (created if new).")],
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="mini-swe-agent: its output folder; inspect: one or more .eval logs."),
+        typer.Argument(
+            help="mini-swe-agent: its output folder; inspect: one or more .eval logs; "
+            "swebench-harness: logs/run_evaluation/<run_id> folders, one per seed."
+        ),
     ],
     reports: Annotated[
         Path | None,
@@ -243,6 +247,13 @@ def import_(
                 task=task or "swebench", dataset=dataset,
             )
         ]  # fmt: skip
+    elif source is Source.SWEBENCH_HARNESS:
+        from agentbench.importers.swebench_harness import import_swebench_harness
+
+        # one run folder (logs/run_evaluation/<run_id>) per seed, in the order given
+        summaries = import_swebench_harness(
+            run_dir, inputs, dataset=dataset, task=task or "swebench", system=system
+        )
     else:
         from agentbench.importers.inspect_eval import read_inspect, write_inspect
 

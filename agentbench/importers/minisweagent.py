@@ -21,6 +21,7 @@ from typing import Any
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.errors import DataError
 from agentbench.importers.common import ImportSummary, field, load_json, summary, write_import
+from agentbench.importers.patchtraj import write_patch_trajectory
 from agentbench.records import (
     ExitStatus,
     SampleKey,
@@ -98,6 +99,26 @@ def _reports(reports: Path | None) -> dict[str, tuple[dict[str, Any], str]]:
                     for key in ("success", "failure"):
                         field(entry, f"tests_status.{group}.{key}", where, list)
             out[str(iid)] = (entry, where)
+    return out
+
+
+def _preds(trajs: Path) -> dict[str, str | None]:
+    """instance id -> model_patch from the batch run's preds.json, if it wrote one."""
+    f = (trajs if trajs.is_dir() else trajs.parent) / "preds.json"
+    if not trajs.is_dir() and not f.is_file():
+        f = trajs.parent.parent / "preds.json"  # <output>/<iid>/<iid>.traj.json
+    if not f.is_file():
+        return {}
+    data = load_json(f.read_bytes(), str(f))
+    if not isinstance(data, dict):
+        raise DataError(
+            "expected {instance_id: {model_patch: ...}}",
+            path=str(f),
+            fix="pass the folder mini-swe-agent's swebench batch run wrote",
+        )
+    out: dict[str, str | None] = {}
+    for iid, entry in data.items():
+        out[str(iid)] = field(entry, "model_patch", f"{f} [{iid}]", (str, type(None)))
     return out
 
 
@@ -232,6 +253,7 @@ def import_minisweagent(
     rd = Path(run_dir)
     files = _trajectory_files(Path(trajs))
     reps = _reports(None if reports is None else Path(reports))
+    preds = _preds(Path(trajs))
     known = {**_dataset_tests(None if dataset is None else Path(dataset)), **_store_tests(rd, task)}
     parsed = []
     models: set[str] = set()
@@ -270,6 +292,7 @@ def import_minisweagent(
         _tests_of(iid, entry, known)
     notes: list[str] = []
     samples = []
+    patches: dict[str, tuple[str, str]] = {}  # sample key -> (its patch, its trajectory file)
     for iid, data, where in parsed:
         info = data["info"]
         key = SampleKey(task=task, instance_id=iid, system=sys_cfg.name, system_hash=h, seed=seed)
@@ -291,6 +314,14 @@ def import_minisweagent(
         }
         exit_raw = info.get("exit_status")
         patch = info.get("submission") if isinstance(info.get("submission"), str) else ""
+        if exit_raw == "Submitted":
+            # preds.json holds the same submission; it stands in where the trajectory lacks it
+            pred = preds.get(iid)
+            if not patch and pred:
+                patch = pred
+            elif pred is not None and patch and pred != patch:
+                notes.append(f"{iid}: preds.json's model_patch differs from the trajectory's "
+                             "submission; kept the trajectory's")  # fmt: skip
         if exit_raw == "Submitted":
             exit_status, unchanged = ExitStatus.SUBMITTED, not patch.strip()
         elif exit_raw == "LimitsExceeded":
@@ -347,6 +378,18 @@ def import_minisweagent(
                 **common,
             )
         )
+        patches[key.key] = (patch if exit_raw == "Submitted" else "", where)
     spec = {"kind": "imported", "source": SOURCE, "source_path": str(trajs)}
+    if not samples:
+        write_import(rd, sys_cfg, task, spec, samples)  # its one-line "nothing to import"
+    # each graded unroll keeps its patch where the viewer and patch clustering read it
+    samples = [
+        s.model_copy(update={"trajectory_path": write_patch_trajectory(
+            rd, s.key, sys_cfg, patch=patches[s.key.key][0], exit_status=s.exit_status,
+            task_info={"source": SOURCE, "trajectory": patches[s.key.key][1]},
+            n_actions=s.n_actions, cost_usd=s.cost_usd,
+        )}) if s.key.key in patches and s.exit_status is not None else s
+        for s in samples
+    ]  # fmt: skip
     write_import(rd, sys_cfg, task, spec, samples)
     return summary(SOURCE, rd, task, sys_cfg, samples, notes)

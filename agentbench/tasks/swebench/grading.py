@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentbench.errors import ConfigError, InfraError
+from agentbench.errors import ConfigError, DataError, InfraError
 from agentbench.logging import get_logger
 from agentbench.records import TestOutcome
 from agentbench.tasks.swebench import evalscript
@@ -113,35 +113,99 @@ def unchanged_outcome(inst: SWEInstance) -> TestOutcome:
     )
 
 
+class UngradableLog(DataError):
+    """A grading log with no test output the harness could grade: unknown, never 'all failed'."""
+
+
+# swebench.harness.constants' lines that mean "graded as failure" (get_logs_eval gives nothing).
+_HARNESS_FAILURE_MARKS = (
+    evalscript.APPLY_PATCH_FAIL,
+    ">>>>> Reset Failed",
+    evalscript.TESTS_ERROR,
+    ">>>>> Tests Timed Out",
+    "Timeout error: ",  # what run_evaluation appends to test_output.txt on a timeout
+)
+
+
+def _log_applied(log_text: str, *, path: str | None) -> bool:
+    """Whether the model patch applied, read from the apply marker or from the test-output markers.
+
+    agentbench's own logs carry the apply marker; a harness `test_output.txt` does not (that
+    line goes to run_instance.log) but the harness only runs the tests after the patch applied,
+    so both test-output markers stand for it. A log with neither cannot be graded.
+    """
+    if evalscript.APPLY_PATCH_PASS in log_text:
+        return True
+    if evalscript.APPLY_PATCH_FAIL in log_text:
+        return False
+    if evalscript.START_TEST_OUTPUT in log_text and (
+        evalscript.END_TEST_OUTPUT in log_text or any(m in log_text for m in _HARNESS_FAILURE_MARKS)
+    ):
+        return True
+    raise UngradableLog(
+        f"no {evalscript.APPLY_PATCH_PASS!r} line and no "
+        f"{evalscript.START_TEST_OUTPUT!r}/{evalscript.END_TEST_OUTPUT!r} markers: "
+        "not a SWE-bench grading log",
+        path=path,
+        fix="pass the harness's test_output.txt (or run_instance.log) for this instance",
+    )
+
+
 def outcome_from_log(
-    inst: SWEInstance, spec: TestSpec, log_text: str, *, timed_out: bool
+    inst: SWEInstance,
+    spec: TestSpec,
+    log_text: str,
+    *,
+    timed_out: bool,
+    path: str | None = None,
 ) -> TestOutcome:
-    """Parse a grading log with swebench's parser and grading rules into a TestOutcome."""
+    """Parse a grading log with swebench's parser and grading rules into a TestOutcome.
+
+    Raises UngradableLog when the log has no markers, or its test output holds no result
+    swebench's parser recognises and no harness failure line explains why.
+    """
     from swebench.harness.constants import FAIL_TO_PASS, PASS_TO_PASS, EvalType, ResolvedStatus
     from swebench.harness.grading import get_eval_tests_report, get_logs_eval, get_resolution_status
 
-    applied = evalscript.APPLY_PATCH_PASS in log_text
-    if applied and evalscript.TESTS_ERROR in log_text:
+    own_log = evalscript.APPLY_PATCH_PASS in log_text
+    # a run cut by its time limit before any marker: nothing ran (as before)
+    applied = (
+        False
+        if timed_out and own_log is False and evalscript.START_TEST_OUTPUT not in log_text
+        else _log_applied(log_text, path=path)
+    )
+    if own_log and evalscript.TESTS_ERROR in log_text:
         raise InfraError(
             "grading",
             f"{inst.instance_id}: the test patch did not apply at {inst.base_commit[:12]}",
         )
     status_map: dict[str, str] = {}
+    notes: list[str] = []
     if applied and not timed_out:
         with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False, encoding="utf-8") as fh:
             fh.write(log_text)
             tmp = fh.name
         try:
-            status_map, _ok = get_logs_eval(spec, tmp)
+            status_map, ok = get_logs_eval(spec, tmp)
         finally:
             os.unlink(tmp)
+        if not own_log and not ok:
+            mark = next((m for m in _HARNESS_FAILURE_MARKS if m in log_text), None)
+            if mark is None:
+                raise UngradableLog(
+                    f"{spec.log_parser} found no test results between the test-output markers",
+                    path=path,
+                    fix="check the log is this instance's and its repo's parser is the right one",
+                )
+            # the harness grades these as failure too; keep why on record
+            notes.append(f"harness log says {mark!r}: graded as the harness does (tests failed)")
     report = get_eval_tests_report(
         status_map,
         {FAIL_TO_PASS: list(inst.FAIL_TO_PASS), PASS_TO_PASS: list(inst.PASS_TO_PASS)},
         eval_type=EvalType(spec.eval_type),
     )
-    ok = set(report[FAIL_TO_PASS]["success"]) | set(report[PASS_TO_PASS]["success"])
-    passed = [t in ok for t in inst.tests]
+    ok_tests = set(report[FAIL_TO_PASS]["success"]) | set(report[PASS_TO_PASS]["success"])
+    passed = [t in ok_tests for t in inst.tests]
     resolved = get_resolution_status(report) == ResolvedStatus.FULL.value and all(passed)
     return TestOutcome(
         tests=inst.tests,
@@ -151,6 +215,7 @@ def outcome_from_log(
         resolved=resolved,
         patch_applied=applied,
         log_excerpt=("[tests timed out]\n" if timed_out else "") + log_text[-EXCERPT_CHARS:],
+        grading_notes=notes,
     )
 
 
@@ -321,7 +386,13 @@ def grade(
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(run.text, encoding="utf-8")
-    out = outcome_from_log(inst, spec, run.text, timed_out=run.timed_out)
+    try:
+        out = outcome_from_log(inst, spec, run.text, timed_out=run.timed_out)
+    except UngradableLog as exc:
+        # our own container wrote no marker (killed, out of memory): missing data, not an outcome
+        raise InfraError(
+            "grading", f"{inst.instance_id}: {exc.detail}; {'; '.join(run.notes)}"
+        ) from None
     if run.notes:
         # the reason a limit ended or cut this grading stays on record with the outcome
         out.grading_notes = run.notes
