@@ -12,13 +12,13 @@ A sample that ended in an error has no outcome: it is MISSING with the error's m
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from agentbench.config import ModelConfig, SystemConfig
 from agentbench.errors import DataError
-from agentbench.importers.common import ImportSummary, field, load_json, summary, write_import
+from agentbench.importers.common import ImportSummary, field, summary, write_import
+from agentbench.importers.evalzip import EvalArchive
 from agentbench.records import (
     ChoiceOutcome,
     ExitStatus,
@@ -47,12 +47,12 @@ def _provider(model: str) -> str:
     return head if head in ("openai", "anthropic") else "litellm"
 
 
-def _header(zf: zipfile.ZipFile, where: str) -> dict[str, Any]:
+def _header(zf: EvalArchive, where: str) -> tuple[dict[str, Any], str]:
+    names = set(zf.names())
     for name in _HEADERS:
-        if name in zf.namelist():
-            return field(
-                load_json(zf.read(name), f"{where}:{name}"), "eval", f"{where}:{name}", dict
-            )
+        if name in names:
+            hw = f"{where}: entry {name}"
+            return field(zf.json(name), "eval", hw, dict), hw
     raise DataError(
         "no header.json (nor _journal/start.json) in the archive",
         path=where,
@@ -195,17 +195,12 @@ def read_inspect(
     where = str(path)
     if not path.is_file():
         raise DataError("no such file", path=where, fix="pass an inspect_ai .eval log")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(
-            f"not a zip archive ({exc})", path=where, fix="pass an inspect_ai .eval log (zip)"
-        ) from None
+    zf = EvalArchive(path)
     notes: list[str] = []
     with zf:
-        spec = _header(zf, where)
-        model = str(field(spec, "model", f"{where}:header.json", str))
-        task_name = task or str(field(spec, "task", f"{where}:header.json", str))
+        spec, hw = _header(zf, where)
+        model = str(field(spec, "model", hw, str))
+        task_name = task or str(field(spec, "task", hw, str))
         gen = spec.get("model_generate_config")
         gen = gen if isinstance(gen, dict) else {}
         temp, top_p = gen.get("temperature"), gen.get("top_p")
@@ -221,11 +216,11 @@ def read_inspect(
         )
         h = sys_cfg.config_hash()
         samples = []
-        for name in sorted(zf.namelist()):
+        for name in sorted(zf.names()):
             if _SAMPLE.match(name) is None:
                 continue
-            sw = f"{where}:{name}"
-            data = load_json(zf.read(name), sw)
+            sw = f"{where}: entry {name}"
+            data = zf.json(name)
             sid = field(data, "id", sw, (str, int))
             epoch = field(data, "epoch", sw, int)
             key = SampleKey(
