@@ -303,6 +303,8 @@ def read_inspect(
 def write_inspect(run_dir: str | Path, parsed: InspectLog) -> ImportSummary:
     """Write a parsed log into a run store (one transaction)."""
     spec = {"kind": "imported", "source": SOURCE, "source_path": parsed.source_path}
+    if any(isinstance(r.outcome, ChoiceOutcome) for r in parsed.samples):
+        spec["outcome"] = "choice"  # `mc report` takes imported multiple-choice tasks
     write_import(Path(run_dir), parsed.system, parsed.task, spec, parsed.samples)
     return summary(SOURCE, Path(run_dir), parsed.task, parsed.system, parsed.samples, parsed.notes)
 

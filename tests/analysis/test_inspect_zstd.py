@@ -60,3 +60,23 @@ def test_options_flag_on_the_cli(tmp_path: Path) -> None:
                 cwd=tmp_path, env={"COLUMNS": "300"})  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "multiple-choice with 4 options" in r.stdout and "imported 9 samples" in r.stdout
+
+
+def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None:
+    """KL, Brier and 0/1 for the prompt-only MC log; checked by hand on the 0/1 view."""
+    from agentbench.analysis.mc_report import report_from_store
+
+    run = tmp_path / "r"
+    import_inspect(run, ZSTD / "mc_prompt.eval", system="mock")
+    rep = report_from_store(run, groups=0, n_boot=50)
+    assert set(rep.rows) == {"kl", "brier"}
+    # answers: mc1 B,B,C (target B); mc2 C,A,? (C); mc3 B,B,B (B)
+    # accuracy = mean(2/3, 1/3, 1) = 2/3
+    assert rep.row("brier", "mock")["accuracy"] == pytest.approx(2 / 3)
+    (zo,) = rep.zero_one
+    # 0/1 main answers: mc1 B (C differs: 1/3); mc2 A and C tie at 1.25/3 -> lowest, A; the
+    # uniform unroll's argmax is A too, so only C differs: 1/3; mc3 B, none differ
+    assert zo.variance == pytest.approx((1 / 3 + 1 / 3 + 0) / 3)
+    assert zo.bias == pytest.approx((0 + 1 + 0) / 3)
+    r = run_cli("mc", "report", str(run), "--groups", "0", "--boot", "20", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
