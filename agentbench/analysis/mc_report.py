@@ -381,8 +381,11 @@ def report_from_store(
     from agentbench.sweep.store import RunStore
 
     with RunStore.open(run_dir) as store:
-        kinds = {name: spec.get("kind") for name, spec in store.tasks().items()}
-        mc_tasks = [n for n, k in kinds.items() if k == "mc"]
+        specs = store.tasks()
+        # sweep mc tasks, and imported tasks whose outcomes are multiple choice
+        mc_tasks = [
+            n for n, sp in specs.items() if sp.get("kind") == "mc" or sp.get("outcome") == "choice"
+        ]
         if task is not None and task not in mc_tasks:
             raise DataError(
                 f"task {task!r} is not an mc task of this run",

@@ -228,6 +228,10 @@ def import_(
     scorer: Annotated[
         str | None, typer.Option(help="inspect: which scorer's value (default: the first).")
     ] = None,
+    options: Annotated[
+        int | None,
+        typer.Option(help="inspect: read every sample as multiple choice with N options."),
+    ] = None,
 ) -> None:
     """Import mini-swe-agent trajectories + SWE-bench reports, or inspect_ai .eval logs."""
     from agentbench.errors import ConfigError
@@ -258,7 +262,10 @@ def import_(
         from agentbench.importers.inspect_eval import read_inspect, write_inspect
 
         # parse every log first: a bad file then leaves the store untouched
-        parsed = [read_inspect(p, system=system, task=task, scorer=scorer) for p in inputs]
+        parsed = [
+            read_inspect(p, system=system, task=task, scorer=scorer, options=options)
+            for p in inputs
+        ]
         summaries = [write_inspect(run_dir, p) for p in parsed]
     for s in summaries:
         out.print(

@@ -12,13 +12,13 @@ A sample that ended in an error has no outcome: it is MISSING with the error's m
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from agentbench.config import ModelConfig, SystemConfig
 from agentbench.errors import DataError
-from agentbench.importers.common import ImportSummary, field, load_json, summary, write_import
+from agentbench.importers.common import ImportSummary, field, summary, write_import
+from agentbench.importers.evalzip import EvalArchive
 from agentbench.records import (
     ChoiceOutcome,
     ExitStatus,
@@ -47,12 +47,12 @@ def _provider(model: str) -> str:
     return head if head in ("openai", "anthropic") else "litellm"
 
 
-def _header(zf: zipfile.ZipFile, where: str) -> dict[str, Any]:
+def _header(zf: EvalArchive, where: str) -> tuple[dict[str, Any], str]:
+    names = set(zf.names())
     for name in _HEADERS:
-        if name in zf.namelist():
-            return field(
-                load_json(zf.read(name), f"{where}:{name}"), "eval", f"{where}:{name}", dict
-            )
+        if name in names:
+            hw = f"{where}: entry {name}"
+            return field(zf.json(name), "eval", hw, dict), hw
     raise DataError(
         "no header.json (nor _journal/start.json) in the archive",
         path=where,
@@ -68,6 +68,34 @@ def _letter_index(text: Any, n: int) -> int | None:
     if len(s) == 1 and "A" <= s <= "Z" and ord(s) - 65 < n:
         return ord(s) - 65
     return None
+
+
+_OPTION = re.compile(r"^\s*\(?([A-Z])[).:]\s+\S", re.MULTILINE)
+
+
+def _prompt_text(sample: dict[str, Any]) -> str:
+    """The sample's input as text (a string, or the text parts of its messages)."""
+    inp = sample.get("input")
+    if isinstance(inp, str):
+        return inp
+    parts: list[str] = []
+    for m in inp if isinstance(inp, list) else []:
+        c = m.get("content") if isinstance(m, dict) else None
+        if isinstance(c, str):
+            parts.append(c)
+        elif isinstance(c, list):
+            parts += [str(x.get("text", "")) for x in c if isinstance(x, dict)]
+    return "\n".join(parts)
+
+
+def _prompt_options(text: str) -> int:
+    """How many lettered options ("A) ..", "A. ..", "(A) ..") the prompt lists from A on; 0 if < 2."""
+    letters = _OPTION.findall(text)
+    n = 0
+    for ch in letters:
+        if ord(ch) - 65 == n:
+            n += 1
+    return n if n >= 2 else 0
 
 
 def _score(sample: dict[str, Any], scorer: str | None, where: str) -> tuple[str, dict[str, Any]]:
@@ -119,8 +147,29 @@ def _usage(sample: dict[str, Any]) -> Usage:
     return tot
 
 
+def _n_options(sample: dict[str, Any], target: Any, options: int | None, where: str) -> int:
+    """Options of a multiple-choice sample (from `choices`, --options or the prompt); 0 if none."""
+    choices = sample.get("choices")
+    if options is not None:
+        if _letter_index(target, options) is None:
+            raise DataError(
+                f"target {target!r} is not one of the {options} option letters", path=where,
+                field="target", fix="check --options N against the task",
+            )  # fmt: skip
+        return options
+    if isinstance(choices, list) and choices and _letter_index(target, len(choices)) is not None:
+        return len(choices)
+    n = _prompt_options(_prompt_text(sample))
+    return n if n and _letter_index(target, n) is not None else 0
+
+
 def _sample_result(
-    sample: dict[str, Any], where: str, key: SampleKey, scorer: str | None, notes: list[str]
+    sample: dict[str, Any],
+    where: str,
+    key: SampleKey,
+    scorer: str | None,
+    notes: list[str],
+    options: int | None = None,
 ) -> SampleResult:
     usage = _usage(sample)
     msgs = sample.get("messages") if isinstance(sample.get("messages"), list) else []
@@ -142,13 +191,13 @@ def _sample_result(
     if isinstance(limit, dict):
         exit_status = _LIMITS.get(str(limit.get("type")), ExitStatus.STEP_LIMIT)
     name, score = _score(sample, scorer, where)
-    choices = sample.get("choices")
     target = sample.get("target")
     if isinstance(target, list) and len(target) == 1:
         target = target[0]
-    t_idx = _letter_index(target, len(choices)) if isinstance(choices, list) and choices else None
-    if t_idx is not None:
-        n = len(choices)  # type: ignore[arg-type]
+    n = _n_options(sample, target, options, where)
+    if n:
+        t_idx = _letter_index(target, n)
+        assert t_idx is not None
         a_idx = _letter_index(score.get("answer"), n)
         if a_idx is None:
             probs, parsed = [1.0 / n] * n, False
@@ -173,6 +222,22 @@ def _sample_result(
     )  # fmt: skip
 
 
+def _kind_line(samples: list[SampleResult]) -> str:
+    """What kind of outcome the log was read as, with counts per epoch."""
+    widths = sorted({len(s.outcome.probs) for s in samples if isinstance(s.outcome, ChoiceOutcome)})
+    n_tests = sum(1 for s in samples if isinstance(s.outcome, TestOutcome))
+    per = {}
+    for s in samples:
+        per[s.key.seed] = per.get(s.key.seed, 0) + 1
+    kinds = []
+    if widths:
+        kinds.append(f"multiple-choice with {'/'.join(map(str, widths))} options")
+    if n_tests:
+        kinds.append("pass-fail")
+    counts = ", ".join(f"epoch {e}: {n}" for e, n in sorted(per.items()))
+    return f"{len(samples)} samples read as {' and '.join(kinds) or 'no outcome'} ({counts})"
+
+
 class InspectLog(NamedTuple):
     """One parsed .eval log, ready to write."""
 
@@ -189,23 +254,19 @@ def read_inspect(
     system: str | None = None,
     task: str | None = None,
     scorer: str | None = None,
+    options: int | None = None,
 ) -> InspectLog:
     """Parse one inspect_ai .eval log (every sample and epoch) without writing anything."""
     path = Path(log)
     where = str(path)
     if not path.is_file():
         raise DataError("no such file", path=where, fix="pass an inspect_ai .eval log")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(
-            f"not a zip archive ({exc})", path=where, fix="pass an inspect_ai .eval log (zip)"
-        ) from None
+    zf = EvalArchive(path)
     notes: list[str] = []
     with zf:
-        spec = _header(zf, where)
-        model = str(field(spec, "model", f"{where}:header.json", str))
-        task_name = task or str(field(spec, "task", f"{where}:header.json", str))
+        spec, hw = _header(zf, where)
+        model = str(field(spec, "model", hw, str))
+        task_name = task or str(field(spec, "task", hw, str))
         gen = spec.get("model_generate_config")
         gen = gen if isinstance(gen, dict) else {}
         temp, top_p = gen.get("temperature"), gen.get("top_p")
@@ -221,26 +282,29 @@ def read_inspect(
         )
         h = sys_cfg.config_hash()
         samples = []
-        for name in sorted(zf.namelist()):
+        for name in sorted(zf.names()):
             if _SAMPLE.match(name) is None:
                 continue
-            sw = f"{where}:{name}"
-            data = load_json(zf.read(name), sw)
+            sw = f"{where}: entry {name}"
+            data = zf.json(name)
             sid = field(data, "id", sw, (str, int))
             epoch = field(data, "epoch", sw, int)
             key = SampleKey(
                 task=task_name, instance_id=str(sid), system=sys_cfg.name, system_hash=h,
                 seed=int(epoch),
             )  # fmt: skip
-            samples.append(_sample_result(data, sw, key, scorer, notes))
+            samples.append(_sample_result(data, sw, key, scorer, notes, options))
     if not samples:
         raise DataError("no samples/<id>_epoch_<n>.json in the archive", path=where)
+    notes.insert(0, _kind_line(samples))
     return InspectLog(sys_cfg, task_name, samples, notes, where)
 
 
 def write_inspect(run_dir: str | Path, parsed: InspectLog) -> ImportSummary:
     """Write a parsed log into a run store (one transaction)."""
     spec = {"kind": "imported", "source": SOURCE, "source_path": parsed.source_path}
+    if any(isinstance(r.outcome, ChoiceOutcome) for r in parsed.samples):
+        spec["outcome"] = "choice"  # `mc report` takes imported multiple-choice tasks
     write_import(Path(run_dir), parsed.system, parsed.task, spec, parsed.samples)
     return summary(SOURCE, Path(run_dir), parsed.task, parsed.system, parsed.samples, parsed.notes)
 
@@ -252,6 +316,8 @@ def import_inspect(
     system: str | None = None,
     task: str | None = None,
     scorer: str | None = None,
+    options: int | None = None,
 ) -> ImportSummary:
     """Import one inspect_ai .eval log (every sample and epoch) into a run store."""
-    return write_inspect(run_dir, read_inspect(log, system=system, task=task, scorer=scorer))
+    parsed = read_inspect(log, system=system, task=task, scorer=scorer, options=options)
+    return write_inspect(run_dir, parsed)

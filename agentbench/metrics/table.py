@@ -37,11 +37,13 @@ class SystemData:
 
 def _columns(table: Any, names: Mapping[str, str], kind: Kind) -> dict[str, list[Any]]:
     """Read the needed columns (pandas DataFrame or mapping of sequences) as lists."""
-    needed = ["question", "system", "seed", "length", "outcome"]
+    needed = ["question", "system", "seed", "outcome"]
     if kind in ("probs", "vector"):
         needed.append("target")
     out: dict[str, list[Any]] = {}
     available = list(table.columns) if hasattr(table, "columns") else list(table.keys())
+    if names.get("length", "length") in available:
+        needed.append("length")  # optional: without it there is no length grouping
     for key in needed:
         col = names.get(key, key)
         if col not in available:
@@ -54,7 +56,26 @@ def _columns(table: Any, names: Mapping[str, str], kind: Kind) -> dict[str, list
     n = {len(v) for v in out.values()}
     if len(n) != 1:
         raise MetricsInputError("table: columns have different lengths")
+    if "length" not in out:
+        out["length"] = [float("nan")] * n.pop()
     return out
+
+
+def _as_vector(value: Any, i: int, n_options: int | None) -> list[Any]:
+    """Row i's outcome as a sequence; an integer answer is one-hot over n_options."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        if n_options is None or not 0 <= int(value) < n_options:
+            raise MetricsInputError(
+                f"table: row {i}: outcome {value!r} is an option index; pass n_options=C "
+                "(and keep 0 <= index < C) or give a probability vector"
+            )
+        return [1.0 if k == int(value) else 0.0 for k in range(n_options)]
+    if not hasattr(value, "__len__") or isinstance(value, str | bytes):
+        raise MetricsInputError(
+            f"table: row {i}: outcome {value!r} is not a vector (a list of probabilities or "
+            "test results, or an integer option index with n_options)"
+        )
+    return list(value)
 
 
 def _order_key(value: Any) -> tuple[int, Any]:
@@ -154,6 +175,7 @@ def build_models(
     loss: str = "kl",
     metric: object | None = None,
     columns: Mapping[str, str] | None = None,
+    n_options: int | None = None,
 ) -> list[SystemData]:
     """Per-system feature models from a long table (for paired comparisons and custom views)."""
     if kind not in ("tests", "probs", "vector"):
@@ -161,6 +183,11 @@ def build_models(
     cols = _columns(table, dict(columns or {}), kind)
     if not cols["question"]:
         raise MetricsInputError("table: no rows")
+    cols["outcome"] = [_as_vector(v, i, n_options) for i, v in enumerate(cols["outcome"])]
+    if kind == "probs":
+        for i, t in enumerate(cols["target"]):
+            if isinstance(t, bool) or not isinstance(t, int | np.integer):
+                raise MetricsInputError(f"table: row {i}: target {t!r} is not an option index")
     return _arrange(cols, kind, loss, metric)
 
 
@@ -183,7 +210,7 @@ def _row(
         "n_questions": model.n_questions,
         "n_unrolls": int(n_u.sum()),
         "min_unrolls": int(n_u.min()),
-        "mean_length": float(np.nanmean(lengths)),
+        "mean_length": float(np.nanmean(lengths)) if np.isfinite(lengths).any() else float("nan"),
     }
     for k in STATS:
         iv = res.intervals[k]
@@ -207,12 +234,27 @@ def decompose_table(
     confidence: float = 0.9,
     seed: int = 0,
     columns: Mapping[str, str] | None = None,
+    n_options: int | None = None,
 ) -> Any:
     """Long table (one row per unroll) to one result row per (system, group, half).
 
-    See the module docstring of agentbench.metrics for the columns and the output.
+    See the module docstring of agentbench.metrics for the columns and the output. `length`
+    is optional: without it (or when it is constant) length groups and halves are skipped
+    with a warning. Integer outcomes are option indices, one-hot over `n_options`.
     """
-    systems = build_models(table, kind=kind, loss=loss, metric=metric, columns=columns)
+    systems = build_models(
+        table, kind=kind, loss=loss, metric=metric, columns=columns, n_options=n_options
+    )
+    if groups is not None or median_halves:
+        flat = np.concatenate([sd.lengths[np.isfinite(sd.lengths)] for sd in systems])
+        if flat.size == 0 or np.unique(flat).size < 2:
+            warnings.warn(
+                "no length column (or a constant one): length groups and halves skipped, "
+                "they would only follow question order",
+                UserWarning,
+                stacklevel=2,
+            )
+            groups, median_halves, reference_system = None, False, None
     few = [sd.system for sd in systems if int(sd.model.n_unrolls.min()) < MIN_UNROLLS]
     if few:
         warnings.warn(
@@ -234,9 +276,9 @@ def decompose_table(
         ref = group_by_length(r.question_ids, np.nanmean(r.lengths, axis=1), groups)
     rows = []
     for sd in systems:
-        mean_len = np.nanmean(sd.lengths, axis=1)
         parts: list[tuple[str, np.ndarray]] = [("all", np.arange(len(sd.question_ids)))]
         if groups is not None:
+            mean_len = np.nanmean(sd.lengths, axis=1)
             g = ref if ref is not None else group_by_length(sd.question_ids, mean_len, int(groups))
             labels = g.groups_of(sd.question_ids)
             parts += [(str(k), np.flatnonzero(labels == k)) for k in range(g.k)]

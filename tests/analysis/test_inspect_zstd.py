@@ -1,0 +1,82 @@
+"""Real inspect_ai logs (zstd entries, written by inspect_ai's mock model) import by kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentbench.errors import DataError
+from agentbench.importers.inspect_eval import import_inspect
+from agentbench.records import ChoiceOutcome, TestOutcome
+from agentbench.sweep.store import RunStore
+from tests.cli_run import run_cli
+
+ZSTD = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "inspect" / "zstd"
+
+
+def _results(run: Path) -> dict[tuple[str, int], object]:
+    with RunStore.open(run) as store:
+        return {(r.key.instance_id, r.key.seed): r for r in store.iter_results()}
+
+
+def test_mc_with_choices(tmp_path: Path) -> None:
+    s = import_inspect(tmp_path / "r", ZSTD / "mc_choices.eval")
+    assert (s.n_samples, s.n_done, s.seeds) == (9, 9, [1, 2, 3])
+    assert s.notes[0] == (
+        "9 samples read as multiple-choice with 2/3/4 options (epoch 1: 3, epoch 2: 3, epoch 3: 3)"
+    )
+    res = _results(tmp_path / "r")
+    o = res["mc1", 3].outcome
+    assert isinstance(o, ChoiceOutcome) and o.probs == [0, 0, 1] and o.target == 1
+    u = res["mc2", 3].outcome  # "I am not sure.": no letter, uniform and unparsed
+    assert u.probs == [0.25] * 4 and not u.parsed
+
+
+def test_mc_whose_options_are_only_in_the_prompt(tmp_path: Path) -> None:
+    """choices is null; the target letter and the prompt's "A) .." lines make it multiple choice."""
+    s = import_inspect(tmp_path / "r", ZSTD / "mc_prompt.eval")
+    assert s.notes[0].startswith("9 samples read as multiple-choice with 2/3/4 options")
+    res = _results(tmp_path / "r")
+    o = res["mc2", 2].outcome
+    assert isinstance(o, ChoiceOutcome) and o.probs == [1, 0, 0, 0] and o.target == 2
+    assert res["mc2", 3].outcome.probs == [0.25] * 4  # "No idea."
+
+
+def test_plain_qa_is_pass_fail_and_options_flag_is_checked(tmp_path: Path) -> None:
+    s = import_inspect(tmp_path / "r", ZSTD / "qa.eval")
+    assert s.notes[0] == "6 samples read as pass-fail (epoch 1: 2, epoch 2: 2, epoch 3: 2)"
+    res = _results(tmp_path / "r")
+    assert isinstance(res["qa1", 3].outcome, TestOutcome) and res["qa1", 3].outcome.passed == [
+        False
+    ]
+    with pytest.raises(DataError, match=r"target '9' is not one of the 4 option letters"):
+        import_inspect(tmp_path / "r2", ZSTD / "qa.eval", options=4)
+    assert not (tmp_path / "r2").exists()
+
+
+def test_options_flag_on_the_cli(tmp_path: Path) -> None:
+    r = run_cli("import", "inspect", "run", str(ZSTD / "mc_choices.eval"), "--options", "4",
+                cwd=tmp_path, env={"COLUMNS": "300"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "multiple-choice with 4 options" in r.stdout and "imported 9 samples" in r.stdout
+
+
+def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None:
+    """KL, Brier and 0/1 for the prompt-only MC log; checked by hand on the 0/1 view."""
+    from agentbench.analysis.mc_report import report_from_store
+
+    run = tmp_path / "r"
+    import_inspect(run, ZSTD / "mc_prompt.eval", system="mock")
+    rep = report_from_store(run, groups=0, n_boot=50)
+    assert set(rep.rows) == {"kl", "brier"}
+    # answers: mc1 B,B,C (target B); mc2 C,A,? (C); mc3 B,B,B (B)
+    # accuracy = mean(2/3, 1/3, 1) = 2/3
+    assert rep.row("brier", "mock")["accuracy"] == pytest.approx(2 / 3)
+    (zo,) = rep.zero_one
+    # 0/1 main answers: mc1 B (C differs: 1/3); mc2 A and C tie at 1.25/3 -> lowest, A; the
+    # uniform unroll's argmax is A too, so only C differs: 1/3; mc3 B, none differ
+    assert zo.variance == pytest.approx((1 / 3 + 1 / 3 + 0) / 3)
+    assert zo.bias == pytest.approx((0 + 1 + 0) / 3)
+    r = run_cli("mc", "report", str(run), "--groups", "0", "--boot", "20", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
