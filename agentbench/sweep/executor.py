@@ -101,6 +101,15 @@ def _missing(sample: PlannedSample, attempts: int, reason: str, started: float) 
     )
 
 
+def _not_run(sample: PlannedSample, prior: dict[str, int]) -> SampleResult:
+    return SampleResult(
+        key=sample.key,
+        status=SampleStatus.NOT_RUN,
+        attempts=prior.get(sample.key.key, 0),
+        error="not run: the sweep's cost bound was reached first",
+    )
+
+
 async def drive(
     samples: list[PlannedSample],
     runner: SampleRunner,
@@ -179,6 +188,9 @@ async def drive(
             if over_budget():
                 progress.stopped_by_cost = True
                 progress.not_scheduled += 1
+                # on record as not run (not missing, not failed): the next run picks it up
+                await asyncio.wrap_future(store.put_async(_not_run(sample, prior)))
+                emit()
                 continue
             progress.running += 1
             emit()
