@@ -177,10 +177,16 @@ def build_plan(
     worker_kind: str = "concurrency",
     factory: Callable[[dict[str, Any]], Task] = build_task,
     check_images: bool = True,
+    offline: bool = True,
 ) -> Plan:
-    """The plan of `spec`; nothing runs (datasets are read from the local cache only)."""
-    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):  # "not in the cache" must not download
-        os.environ.setdefault(var, "1")
+    """The plan of `spec`; nothing runs (with `offline`, datasets come from the local cache only).
+
+    `agentbench run` plans with offline False: the hub library fixes its offline mode when first
+    imported, and the sweep that follows in the same process must be able to download.
+    """
+    if offline:
+        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):  # "not cached" must not download
+            os.environ.setdefault(var, "1")
     infos = [_load_task(t, factory) for t in spec.tasks]
     n_seeds = len(spec.seed_list())
     per_system = None if any(i.n is None for i in infos) else sum(i.n or 0 for i in infos) * n_seeds
@@ -222,9 +228,7 @@ def _wall(plan: Plan) -> None:
     total, sources = 0.0, []
     for s in plan.systems:
         if s.wall_s is None or s.samples is None:
-            plan.wall_basis = (
-                "unknown: no measured run of " + s.name + " (pass --from-run or --pilot N)"
-            )
+            plan.wall_basis = f"no measured run of {s.name}: pass --from-run or --pilot N"
             return
         # samples run `workers` at a time; each takes its measured mean
         total += s.samples * s.wall_s / plan.workers

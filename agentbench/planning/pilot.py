@@ -14,15 +14,18 @@ from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
 
 
-class _FirstInstances:
-    """A task seen through its first `n` instances (everything else is the task's own)."""
+class _SpreadInstances:
+    """A task seen through `n` of its instances spread evenly over its list (easy and hard
+    ones alike, where a dataset is ordered by difficulty or subject); the rest is the task's."""
 
     def __init__(self, task: Task, n: int) -> None:
         self._task = task
-        self._ids = list(task.instance_ids())[:n]
+        ids = list(task.instance_ids())
+        k = min(n, len(ids))
+        self._ids = [ids[i * len(ids) // k] for i in range(k)] if k else []
 
     def instance_ids(self) -> list[str]:
-        """The first n instances."""
+        """The chosen instances."""
         return list(self._ids)
 
     def __getattr__(self, name: str) -> Any:
@@ -43,13 +46,13 @@ def run_pilot(
     run_dir: Path | None = None,
     source: str | None = None,
 ) -> tuple[Path, SweepSummary]:
-    """Run about `n` samples per system (first instances of each task, first seeds)."""
+    """Run about `n` samples per system (instances spread over each task, first seeds)."""
     tasks = [factory(t) for t in spec.tasks]
     per_task = max(1, math.ceil(n / len(tasks)))
     smallest = min(len(t.instance_ids()) for t in tasks) or 1
     seeds = spec.seed_list()[: max(1, math.ceil(per_task / smallest))]
     cut = {
-        content_hash(ts): _FirstInstances(t, per_task)
+        content_hash(ts): _SpreadInstances(t, per_task)
         for ts, t in zip(spec.tasks, tasks, strict=True)
     }
     pilot = spec.model_copy(update={"seeds": seeds, "cost_limit_usd": None})

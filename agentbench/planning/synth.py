@@ -21,13 +21,13 @@ def _gpu_hours(path: Path = GPU_RESULT) -> tuple[float | None, str]:
     if not path.is_file():
         return (
             None,
-            f"unknown: {path.relative_to(path.parents[3])} not there (run bench/synth_gpu.py on a GPU)",
+            f"{path.relative_to(path.parents[3])} not there (run bench/synth_gpu.py on a GPU)",
         )
     try:
         sweep = json.loads(path.read_text())["sweep"]
         h = float(sweep["total_gpu_hours"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return None, f"unknown: {path.name} has no sweep figure ({type(exc).__name__})"
+        return None, f"{path.name} has no sweep figure ({type(exc).__name__})"
     return h, f"bench/synth_gpu.py result ({'complete' if sweep.get('complete') else 'partial'})"
 
 
