@@ -174,7 +174,7 @@ def build_plan(
     *,
     from_run: Path | None = None,
     workers: int | None = None,
-    worker_kind: str = "concurrency",
+    worker_kind: str = "samples in flight",
     factory: Callable[[dict[str, Any]], Task] = build_task,
     check_images: bool = True,
     offline: bool = True,
@@ -235,7 +235,7 @@ def _wall(plan: Plan) -> None:
         sources.append(s.basis.removeprefix("measured: "))
     plan.wall_s = total
     plan.wall_basis = (
-        f"{plan.workers} {plan.worker_kind} × measured mean wall per sample from "
+        f"{plan.workers} {plan.worker_kind}, mean wall per sample (first left out: start-up) from "
         + "; ".join(dict.fromkeys(sources))
         + " (model rate limits not modelled)"
     )

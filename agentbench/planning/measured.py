@@ -19,7 +19,7 @@ class Measured:
     n: int
     input_tokens: float
     output_tokens: float
-    wall_s: float  # per sample, as the sample itself timed it
+    wall_s: float  # per sample, as the sample itself timed it (the first one left out)
     throughput: float | None  # samples per second over the run, at `concurrency`
     concurrency: int | None
     trajectory_bytes: float | None
@@ -42,6 +42,9 @@ def measure(run_dir: Path, system: SystemConfig) -> Measured | None:
     if not rows:
         return None
     n = len(rows)
+    # the first sample of a run pays the start-up (imports, clients, connections) that the
+    # others do not; its wall time is left out of the mean when there are others to go by
+    timed = sorted(rows, key=lambda r: r.started_at or 0.0)[1:] if n >= 3 else rows
     starts = [r.started_at for r in rows if r.started_at is not None]
     ends = [r.finished_at for r in rows if r.finished_at is not None]
     span = (max(ends) - min(starts)) if starts and ends else 0.0
@@ -51,7 +54,7 @@ def measure(run_dir: Path, system: SystemConfig) -> Measured | None:
         n=n,
         input_tokens=sum(r.usage.input_tokens for r in rows) / n,
         output_tokens=sum(r.usage.output_tokens for r in rows) / n,
-        wall_s=sum(r.wall_s for r in rows) / n,
+        wall_s=sum(r.wall_s for r in timed) / len(timed),
         throughput=n / span if span > 0 else None,
         concurrency=conc if isinstance(conc, int) else None,
         trajectory_bytes=_traj_bytes(

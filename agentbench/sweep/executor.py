@@ -131,7 +131,8 @@ async def drive(
 
     def over_budget() -> bool:
         lim = gates.cost_limit_usd
-        return lim is not None and progress.cost_usd >= lim
+        # a float sum of per-sample costs can fall a hair short of an exact bound ($0.05 × 10)
+        return lim is not None and progress.cost_usd >= lim * (1 - 1e-9)
 
     async def one(sample: PlannedSample) -> None:
         started = time.time()

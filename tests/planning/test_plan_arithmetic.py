@@ -97,9 +97,10 @@ def test_measured_tokens_cost_and_wall_by_hand(tmp_path: Path) -> None:
     assert (s.input_tokens, s.output_tokens) == (2500, 250)  # means of the four samples
     assert s.total(s.input_tokens) == 75000 and s.total(s.output_tokens) == 7500
     assert s.cost_usd == pytest.approx(75000 * 0.15e-6 + 7500 * 0.60e-6)  # $0.01575
-    assert plan.wall_s == pytest.approx(30 * 25 / 5)  # mean 25 s, 5 at a time
+    # the first-started sample (10 s: start-up) is left out: mean 30 s, 30 samples, 5 at a time
+    assert plan.wall_s == pytest.approx(30 * 30 / 5)
     assert s.basis.startswith("measured: run")
-    assert "0:02:30" in text(plan)
+    assert "0:03:00" in text(plan)
 
 
 def test_agent_bound_by_hand(tmp_path: Path) -> None:
