@@ -113,8 +113,7 @@ def _print_plan(
             worker_kind="Ray workers" if executor == "ray" else "samples in flight",
             offline=False,
         )
-    except UserError as exc:  # the sweep itself reports what is wrong, with its own context
-        err.print(f"no plan: {safe(str(exc))}", highlight=False)
+    except UserError:  # the sweep itself reports it next, placed in the spec: one line only
         return
     print_plan(p, out)
     if spec.cost_limit_usd is not None:

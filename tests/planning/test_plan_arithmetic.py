@@ -75,10 +75,10 @@ def _put(store: RunStore, system: SystemConfig, i: int, inp: int, out: int, wall
             key=key,
             status=SampleStatus.DONE,
             usage=Usage(input_tokens=inp, output_tokens=out),
-            started_at=now,
-            finished_at=now + wall,
+            started_at=now + i,
+            finished_at=now + i + wall,
             wall_s=wall,
-        )  # fmt: skip
+        )
     )
 
 
