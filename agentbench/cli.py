@@ -28,6 +28,7 @@ _GROUPS = [
     ("scaffold", "scaffold", "Scaffold configs."),
     ("tasks", "tasks", "SWE-bench style task suites."),
     ("sweep", None, "run / export / demo."),
+    ("plan", None, "plan: cost and time of a sweep before running it."),
     ("report", None, "report / compare / import."),
     ("mc", "mc", "Multiple-choice and safety evals."),
     ("synth", "synth", "Synthetic optimizer experiments."),

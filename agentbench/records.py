@@ -299,6 +299,7 @@ class SampleStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"  # has an outcome
     MISSING = "missing"  # infrastructure failure after the retry policy: no outcome
+    NOT_RUN = "not_run"  # left out by the cost bound (--max-cost): never attempted, resumable
 
 
 class SampleResult(Record):

@@ -16,6 +16,7 @@ from agentbench.textsafe import safe
 if TYPE_CHECKING:
     from agentbench.sweep.executor import Progress
     from agentbench.sweep.runner import SweepSummary
+    from agentbench.sweep.spec import SweepSpec
 
 app = typer.Typer(add_completion=False)
 out = Console(soft_wrap=True)
@@ -82,14 +83,41 @@ def _print_summary(s: SweepSummary) -> None:
     )
     if s.stopped_by_cost:
         out.print(
-            f"[yellow]cost limit reached:[/] {s.not_scheduled} samples not scheduled "
-            "(raise cost_limit_usd and run again to continue)"
+            f"[yellow]cost limit reached:[/] {s.not_scheduled} samples recorded not_run "
+            "(raise --max-cost or cost_limit_usd and run again to run them)"
         )
     if s.missing:
         out.print(
             "[yellow]missing samples are infrastructure failures (not outcomes); "
             "run again to retry them[/]"
         )
+
+
+def _print_plan(
+    spec: SweepSpec, rd: Path, executor: str, ray_num_cpus: int | None, per_sample: float
+) -> None:
+    """The plan of the sweep about to run, measured from this folder when it has samples."""
+    from agentbench.errors import UserError
+    from agentbench.planning.build import build_plan
+    from agentbench.planning.render import print_plan
+    from agentbench.sweep.store import DB_NAME
+
+    workers = spec.concurrency.samples
+    if executor == "ray" and ray_num_cpus is not None:
+        workers = max(1, int(ray_num_cpus // per_sample))
+    try:
+        p = build_plan(
+            spec.model_copy(update={"run_dir": str(rd)}),
+            from_run=rd if (rd / DB_NAME).is_file() else None,
+            workers=workers,
+            worker_kind="Ray workers" if executor == "ray" else "samples in flight",
+            offline=False,
+        )
+    except UserError:  # the sweep itself reports it next, placed in the spec: one line only
+        return
+    print_plan(p, out)
+    if spec.cost_limit_usd is not None:
+        out.print(f"cost bound: ${spec.cost_limit_usd:g} (samples left then are recorded not_run)")
 
 
 def _term_as_interrupt() -> None:
@@ -145,8 +173,18 @@ def run_cmd(
         bool,
         typer.Option("--wait", help="If another run is writing the folder, wait for it to end."),
     ] = False,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            help="Stop scheduling once the folder's spent cost reaches USD (unrun samples: not_run).",
+        ),
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan/--no-plan", help="Print the plan (agentbench plan) first.")
+    ] = True,
 ) -> None:
-    """Run a sweep; running it again does only what is missing."""
+    """Run a sweep; running it again does only what is missing (not-run samples included)."""
     from agentbench.errors import ConfigError
     from agentbench.sweep.runner import run_sweep
     from agentbench.sweep.spec import load_spec
@@ -184,8 +222,14 @@ def run_cmd(
             f"a sample needs {ray_cpus_per_sample} CPUs but the cluster has {ray_num_cpus}",
             field="--ray-cpus-per-sample", fix="pass at most --ray-num-cpus",
         )  # fmt: skip
+    if max_cost is not None and not max_cost > 0:
+        raise ConfigError(f"{max_cost}", field="--max-cost", fix="pass a positive amount in USD")
     spec = load_spec(spec_path, set_ or [])
+    if max_cost is not None:
+        spec = spec.model_copy(update={"cost_limit_usd": max_cost})
     rd = run_dir or spec.resolved_run_dir()
+    if plan:
+        _print_plan(spec, rd, executor, ray_num_cpus, ray_cpus_per_sample)
     _term_as_interrupt()
     try:
         with _LiveProgress(progress and err.is_terminal) as live:

@@ -101,6 +101,15 @@ def _missing(sample: PlannedSample, attempts: int, reason: str, started: float) 
     )
 
 
+def _not_run(sample: PlannedSample, prior: dict[str, int]) -> SampleResult:
+    return SampleResult(
+        key=sample.key,
+        status=SampleStatus.NOT_RUN,
+        attempts=prior.get(sample.key.key, 0),
+        error="not run: the sweep's cost bound was reached first",
+    )
+
+
 async def drive(
     samples: list[PlannedSample],
     runner: SampleRunner,
@@ -122,7 +131,8 @@ async def drive(
 
     def over_budget() -> bool:
         lim = gates.cost_limit_usd
-        return lim is not None and progress.cost_usd >= lim
+        # a float sum of per-sample costs can fall a hair short of an exact bound ($0.05 × 10)
+        return lim is not None and progress.cost_usd >= lim * (1 - 1e-9)
 
     async def one(sample: PlannedSample) -> None:
         started = time.time()
@@ -179,6 +189,9 @@ async def drive(
             if over_budget():
                 progress.stopped_by_cost = True
                 progress.not_scheduled += 1
+                # on record as not run (not missing, not failed): the next run picks it up
+                await asyncio.wrap_future(store.put_async(_not_run(sample, prior)))
+                emit()
                 continue
             progress.running += 1
             emit()

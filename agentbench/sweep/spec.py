@@ -210,5 +210,8 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> SweepSpec
             "invalid YAML", path=str(p), field=where, fix="fix the YAML syntax"
         ) from None
     if isinstance(doc, dict):
-        apply_overrides(doc, overrides or [], str(p))
+        from agentbench.sweep.specvars import split_var_overrides, substitute_vars
+
+        rest = split_var_overrides(doc, overrides or [])
+        doc = substitute_vars(apply_overrides(doc, rest, str(p)), str(p))
     return validate_spec(doc, str(p))

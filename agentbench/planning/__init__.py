@@ -1,0 +1,1 @@
+"""`agentbench plan`: what a sweep will cost in tokens, dollars, time and disk before it runs."""
