@@ -8,6 +8,7 @@ argv: run root, Ray address, bridge address to bind the scripted model on, [rayl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -50,10 +51,32 @@ def main() -> None:
         if kill_pid is not None:
             slow.set()
 
+            def node_pids(netns: str) -> list[int]:
+                out = []
+                for pid in filter(str.isdigit, os.listdir("/proc")):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(f"/proc/{pid}/ns/net") == netns:
+                            out.append(int(pid))
+                return out
+
+            def running_here(netns: str) -> bool:
+                for pid in node_pids(netns):
+                    with contextlib.suppress(OSError):
+                        if b"ray::run_on_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                            return True
+                return False
+
             def killer() -> None:
-                while len(srv.calls) < calls_local + 2:  # samples are running on the workers
+                netns = os.readlink(f"/proc/{kill_pid}/ns/net")
+                while not running_here(netns):  # a sample is in flight on that node
                     time.sleep(0.05)
+                time.sleep(0.3)  # inside the model call (each takes 1 s)
+                # the node is lost: its raylet first, then every process of its network
+                # namespace (Ray's workers there would otherwise finish and report directly)
                 os.kill(kill_pid, signal.SIGKILL)
+                for pid in node_pids(netns):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
                 killed.append(time.time())
 
             threading.Thread(target=killer, daemon=True).start()

@@ -182,6 +182,7 @@ def test_lost_worker_node_loses_nothing(cluster: dict[str, int], tmp_path: Path)
     assert {k: v[1] for k, v in ray_rows.items()} == {k: v[1] for k, v in local_rows.items()}
     attempts = {k: v[2] for k, v in ray_rows.items()}
     assert max(attempts.values()) > 1  # the samples cut off on the lost node were retried
-    # 0 run twice: one model call per attempt, and only the cut-off attempts were repeated
-    assert res["calls_ray"] == sum(attempts.values())
+    # 0 run twice: at most one model call per attempt (the cut-off attempt may have died
+    # before its call), one record per sample, and only the cut-off samples were repeated
+    assert 12 <= res["calls_ray"] <= sum(attempts.values())
     assert res["shipping_problems"] == []
