@@ -1,10 +1,14 @@
-"""The Ray executor: each attempt is a Ray task that rebuilds the Task from its spec on the
-worker and returns the SampleResult as JSON; the driver keeps the run store."""
+"""The Ray executor: each attempt is a Ray streaming task that rebuilds the Task from its spec
+on the worker, runs it in a worker-private folder and streams back the SampleResult and every
+file it wrote (shipping.py); the driver keeps the run store and the run folder."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +21,11 @@ _TASKS: dict[str, Any] = {}  # per worker process: spec JSON -> Task, built once
 
 
 def run_on_worker(
-    task_spec: dict[str, Any], key_json: str, system_json: str, run_dir: str
-) -> dict[str, Any]:
-    """Ray task body: rebuild the task, run one attempt, report infra failures as data."""
+    task_spec: dict[str, Any], key_json: str, system_json: str
+) -> Iterator[dict[str, Any]]:
+    """Ray streaming task: run one attempt in a worker-private folder, then yield the outcome
+    (with a manifest of the files written) followed by those files in chunks."""
+    from agentbench.sweep.shipping import chunks, manifest
     from agentbench.sweep.taskload import build_task
 
     blob = json.dumps(task_spec, sort_keys=True)
@@ -28,14 +34,23 @@ def run_on_worker(
         task = _TASKS[blob] = build_task(task_spec)
     key = SampleKey.model_validate_json(key_json)
     system = SystemConfig.model_validate_json(system_json)
+    # the driver's run folder need not exist here (no shared filesystem on a cluster)
+    work = Path(tempfile.mkdtemp(prefix="agentbench-sample-"))
     try:
-        result = task.run_sample(key, system, Path(run_dir))
-    except InfraError as exc:
-        # exceptions crossing Ray get wrapped; a plain dict keeps the reason intact
-        return {"infra_error": exc.reason, "message": str(exc), "pid": os.getpid()}
-    except UserError as exc:
-        return {"user_error": str(exc), "pid": os.getpid()}
-    return {"result": result.model_dump_json(), "pid": os.getpid()}
+        try:
+            result = task.run_sample(key, system, work)
+        except InfraError as exc:
+            # exceptions crossing Ray get wrapped; a plain dict keeps the reason intact
+            yield {"infra_error": exc.reason, "message": str(exc), "pid": os.getpid()}
+            return
+        except UserError as exc:
+            yield {"user_error": str(exc), "pid": os.getpid()}
+            return
+        files = manifest(work)
+        yield {"result": result.model_dump_json(), "pid": os.getpid(), "files": files}
+        yield from chunks(work, files)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -101,27 +116,44 @@ class RayRunner:
         self.task_specs = task_specs
         self.system_json = [s.model_dump_json() for s in systems]
         self.run_dir = str(run_dir.resolve())
-        self._remote = ray.remote(run_on_worker).options(num_cpus=cpus_per_sample, max_retries=0)
+        # retries belong to the spec's retry policy (drive), so one attempt is one Ray task
+        self._remote = ray.remote(run_on_worker).options(
+            num_cpus=cpus_per_sample, max_retries=0, num_returns="streaming"
+        )
         self.worker_pids: set[int] = set()
 
     async def run(self, sample: PlannedSample) -> SampleResult:
-        """One attempt as a Ray task; a lost worker is an infra failure."""
+        """One attempt as a Ray task; its files land in the run folder before it counts.
+
+        A lost worker (or a broken transfer) is an infra failure and nothing of it is kept."""
+        from agentbench.sweep.shipping import Receiver
+
         ray = self._ray
-        ref = self._remote.remote(
+        gen = self._remote.remote(
             self.task_specs[sample.task_index],
             sample.key.model_dump_json(),
             self.system_json[sample.system_index],
-            self.run_dir,
         )
+        receiver: Receiver | None = None
         try:
-            out: dict[str, Any] = await ref
+            out: dict[str, Any] = await (await gen.__anext__())
+            self.worker_pids.add(int(out["pid"]))
+            if "infra_error" in out:
+                raise InfraError(out["infra_error"], out["message"].split(": ", 1)[-1])
+            if "user_error" in out:
+                raise EnvironmentProblem(f"on a Ray worker: {out['user_error']}")
+            receiver = Receiver(Path(self.run_dir), out["files"])
+            async for ref in gen:
+                receiver.write(await ref)  # one chunk at a time: never a whole file in memory
+            receiver.finish()
+            receiver = None
         except ray.exceptions.RayError as exc:
             raise InfraError("ray", f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-        self.worker_pids.add(int(out["pid"]))
-        if "infra_error" in out:
-            raise InfraError(out["infra_error"], out["message"].split(": ", 1)[-1])
-        if "user_error" in out:
-            raise EnvironmentProblem(f"on a Ray worker: {out['user_error']}")
+        except StopAsyncIteration:
+            raise InfraError("ray", "the worker's task ended without a result") from None
+        finally:
+            if receiver is not None:
+                receiver.abort()
         return SampleResult.model_validate_json(out["result"])
 
     async def aclose(self) -> None:

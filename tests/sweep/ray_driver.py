@@ -30,6 +30,18 @@ def respond(call: ScriptedCall) -> Reply:
     )
 
 
+def _shipped(run: Path) -> list[str]:
+    """Problems with the trajectories a run recorded (empty when all are in the run folder)."""
+    bad = []
+    with RunStore.open(run) as store:
+        for r in store.iter_results():
+            p = run / (r.trajectory_path or "-")
+            if not p.is_file() or p.stat().st_size == 0:
+                bad.append(f"{r.key.key}: no trajectory at {p}")
+    bad += [str(p) for p in run.rglob(".*.ship-*")]  # temp files of a transfer
+    return bad
+
+
 def _rows(run: Path) -> dict[str, Any]:
     with RunStore.open(run) as store:
         return {
@@ -70,6 +82,7 @@ def main() -> None:
             {
                 "local": _rows(root / "local"),
                 "ray": _rows(root / "ray"),
+                "ray_shipping_problems": _shipped(root / "ray"),
                 "summaries": [local.model_dump(), ray.model_dump(), again.model_dump()],
                 "driver_pid": os.getpid(),
                 "worker_pids": sorted(pids),

@@ -40,6 +40,8 @@ def test_ray_matches_local(tmp_path: Path) -> None:
     res = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     assert len(res["local"]) == 18
     assert res["ray"] == res["local"]  # same keys, statuses, outcomes, attempts
+    # workers never see the driver's run folder: every trajectory came back through Ray
+    assert res["ray_shipping_problems"] == []
     assert res["calls"] == 36  # each executor asked the model once per sample
     assert res["worker_pids"] and res["driver_pid"] not in res["worker_pids"]
     assert res["summaries"][2]["ran"] == 0  # resume through Ray does nothing

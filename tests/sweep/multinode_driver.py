@@ -1,0 +1,109 @@
+"""One sweep on a three-node Ray cluster (head + two workers, each in its own network namespace),
+then the same sweep locally; optionally SIGKILLs one worker's raylet mid-sweep. Prints JSON.
+
+Started by test_ray_multinode.py on the head's namespace, with the run folders on a tmpfs of a
+private mount namespace: the workers cannot see them, so every file must come back through Ray.
+argv: run root, Ray address, bridge address to bind the scripted model on, [raylet pid to kill].
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
+from agentbench.sweep.runner import run_sweep
+from agentbench.sweep.spec import validate_spec
+from sweep.conftest import CHAT_KIND, system_doc
+from sweep.ray_driver import _rows, _shipped, respond
+
+
+def main() -> None:
+    """Local sweep, then the Ray sweep (killing a raylet when asked); one JSON line."""
+    root, address, host = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    kill_pid = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    slow = threading.Event()
+
+    def reply(call: ScriptedCall) -> Reply:
+        if slow.is_set():
+            time.sleep(1.0)  # keep samples in flight long enough to lose a node under them
+        return respond(call)
+
+    with ScriptedServer(reply, host=host) as srv:
+        doc = {
+            "name": "multinode",
+            "tasks": [{"kind": CHAT_KIND, "instances": 3}],
+            "systems": [system_doc("a", 0.2, srv.base_url), system_doc("b", 0.8, srv.base_url)],
+            "seeds": 2,
+            "concurrency": {"samples": 4},
+            "retry": {"max_attempts": 4, "backoff_s": 1.0, "backoff_factor": 2.0},
+        }
+        spec = validate_spec(doc, "multinode_driver")
+        run_sweep(spec, run_dir=root / "local")
+        calls_local = len(srv.calls)
+        killed: list[float] = []
+        if kill_pid is not None:
+            slow.set()
+
+            def node_pids(netns: str) -> list[int]:
+                out = []
+                for pid in filter(str.isdigit, os.listdir("/proc")):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(f"/proc/{pid}/ns/net") == netns:
+                            out.append(int(pid))
+                return out
+
+            def running_here(netns: str) -> bool:
+                for pid in node_pids(netns):
+                    with contextlib.suppress(OSError):
+                        if b"ray::run_on_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                            return True
+                return False
+
+            def killer() -> None:
+                netns = os.readlink(f"/proc/{kill_pid}/ns/net")
+                while not running_here(netns):  # a sample is in flight on that node
+                    time.sleep(0.05)
+                time.sleep(0.3)  # inside the model call (each takes 1 s)
+                # the node is lost: its raylet first, then every process of its network
+                # namespace (Ray's workers there would otherwise finish and report directly)
+                os.kill(kill_pid, signal.SIGKILL)
+                for pid in node_pids(netns):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                killed.append(time.time())
+
+            threading.Thread(target=killer, daemon=True).start()
+        import ray
+
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        nodes = [
+            {"ip": n["NodeManagerAddress"], "cpus": n["Resources"].get("CPU", 0)}
+            for n in ray.nodes()
+            if n["Alive"]
+        ]
+        summary = run_sweep(spec, run_dir=root / "ray", executor="ray", ray_address=address)
+        ray.shutdown()
+    print(
+        json.dumps(
+            {
+                "local": _rows(root / "local"),
+                "ray": _rows(root / "ray"),
+                "shipping_problems": _shipped(root / "ray"),
+                "nodes": nodes,
+                "killed": bool(killed),
+                "summary": summary.model_dump(),
+                "calls_ray": len(srv.calls) - calls_local,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
