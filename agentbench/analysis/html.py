@@ -27,6 +27,18 @@ def est(e: Estimate) -> str:
     return f"{e.estimate:.3f} [{e.low:.3f}, {e.high:.3f}]"
 
 
+def estd(e: dict) -> str:  # type: ignore[type-arg]
+    """est() of an estimate given as its JSON dict (the comparison in a report)."""
+    from agentbench.analysis.report import Estimate
+
+    return est(Estimate.model_validate(e))
+
+
+def length_points(rep: Report) -> int:
+    """How many points the incoherence-by-length plot draws (groups with a defined value)."""
+    return sum(math.isfinite(g.cell.incoherence.estimate) for s in rep.systems for g in s.groups)
+
+
 def _env():  # type: ignore[no-untyped-def]
     import jinja2
 
@@ -36,7 +48,7 @@ def _env():  # type: ignore[no-untyped-def]
         extensions=["jinja2.ext.do"],
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(num=num, est=est)
+    env.globals.update(num=num, est=est, estd=estd)
     return env
 
 
@@ -46,7 +58,11 @@ def render_html(rep: Report, pngs: dict[str, bytes]) -> str:
     for k in ("decomposition", "incoherence_by_length", "short_long_halves"):
         encoded.setdefault(k, "")
     title = rep.run_dir.rstrip("/").rsplit("/", 1)[-1]
-    return _env().get_template("report.html.j2").render(rep=rep, pngs=encoded, title=title)
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(rep=rep, pngs=encoded, title=title, length_points=length_points(rep))
+    )
 
 
 def render_compare_html(comps: list[Comparison], pngs: list[bytes]) -> str:

@@ -13,7 +13,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ConfigDict, Field
@@ -111,6 +111,27 @@ class MissingSample(Out):
     reason: str
 
 
+class SeedOutcome(Out):
+    """One unroll of one instance: which graded tests it passes (1/0, in the store's order)."""
+
+    seed: int
+    passed: str  # e.g. "110111"
+    n_actions: float
+
+
+class InstanceSeeds(Out):
+    """Per instance and system, the seeds' outcomes side by side."""
+
+    system: str
+    instance_id: str
+    seeds: list[SeedOutcome] = Field(default_factory=list)
+
+    @property
+    def n_distinct(self) -> int:
+        """How many different test vectors the seeds got."""
+        return len({s.passed for s in self.seeds})
+
+
 class Report(Out):
     """The whole report of one run folder."""
 
@@ -128,6 +149,40 @@ class Report(Out):
     n_missing: int = 0
     missing_by_reason: dict[str, int] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+    seed_outcomes: list[InstanceSeeds] = Field(default_factory=list)  # test outcomes only
+    comparison: dict[str, Any] | None = None  # the paired comparison (compare.Comparison JSON)
+
+
+def seed_outcomes(data: RunData, labels: dict[str, str]) -> list[InstanceSeeds]:
+    """Per (system, instance) the finished test unrolls in seed order, as pass strings."""
+    s = data.by_kind.get(TESTS)
+    if s is None:
+        return []
+    cells: dict[tuple[str, str], list[SeedOutcome]] = {}
+    for i in np.lexsort((s.seed, s.question, s.system_hash)):
+        key = (labels.get(s.system_hash[i], s.system_hash[i]), str(s.question[i]))
+        bits = "".join("1" if v >= 0.5 else "0" for v in s.outcome[i])
+        cells.setdefault(key, []).append(
+            SeedOutcome(seed=int(s.seed[i]), passed=bits, n_actions=float(s.length[i]))
+        )
+    return [
+        InstanceSeeds(system=k[0], instance_id=k[1], seeds=v)
+        for k, v in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
+
+
+def _comparison(run_dir: str | Path, boot: Boot, n_systems: int) -> dict[str, Any] | None:
+    """The paired comparison of the run's systems (first is the baseline), or None."""
+    if n_systems < 2:
+        return None
+    from agentbench.analysis.compare import compare_runs
+
+    comps = compare_runs(
+        [run_dir], n_boot=boot.n_boot, confidence=boot.confidence, seed=boot.seed,
+        nested=boot.nested,
+    )  # fmt: skip
+    tests = [c for c in comps if c.kind == TESTS] or comps
+    return tests[0].model_dump(mode="json") if tests else None
 
 
 def _estimate(iv: object) -> Estimate:
@@ -327,6 +382,8 @@ def build_report(
         n_missing=len(missing),
         missing_by_reason=dict(by_reason.most_common()),
         warnings=notes,
+        seed_outcomes=seed_outcomes(data, labels),
+        comparison=_comparison(run_dir, boot, len(systems)),
     )
 
 

@@ -28,37 +28,10 @@ def _est(e: Estimate) -> str:
 
 
 def _print_report(rep: Report) -> None:
-    table = Table(title=f"{rep.run_dir}: {rep.n_samples} samples ({rep.confidence:.0%} CI)")
-    for col in ("system", "kind", "inst.", "done", "missing", "min seeds", "resolved / acc."):
-        table.add_column(col, justify="left" if col == "system" else "right")
-    for col in ("bias²", "variance", "incoherence"):
-        table.add_column(col, justify="right")
-    for s in rep.systems:
-        c = s.overall
-        table.add_row(
-            safe(s.system), s.kind, str(c.n_questions), str(s.n_done), str(s.n_missing),
-            str(c.min_unrolls), _est(c.accuracy), _est(c.bias2), _est(c.variance),
-            _est(c.incoherence),
-        )  # fmt: skip
-    out.print(table)
-    groups = Table(
-        title=f"by length: up to {rep.n_groups} equal-size instance groups by mean length; halves"
-    )
-    for col in ("system", "group", "inst.", "mean length", "resolved / acc.", "incoherence"):
-        groups.add_column(col, justify="left" if col == "system" else "right")
-    for s in rep.systems:
-        for g in s.groups:
-            groups.add_row(
-                safe(s.system), str(g.group), str(g.cell.n_questions), f"{g.cell.mean_length:.1f}",
-                _est(g.cell.accuracy), _est(g.cell.incoherence),
-            )  # fmt: skip
-        for name, c in (("short half", s.short_half), ("long half", s.long_half)):
-            if c is not None:
-                groups.add_row(
-                    safe(s.system), name, str(c.n_questions), f"{c.mean_length:.1f}",
-                    _est(c.accuracy), _est(c.incoherence),
-                )  # fmt: skip
-    out.print(groups)
+    from agentbench.analysis.terminal import print_headline
+
+    out.print(f"{safe(rep.run_dir)}: {rep.n_samples} samples", highlight=False)
+    print_headline(rep, out)
     if rep.missing:
         miss = Table(title=f"MISSING samples: {rep.n_missing} (excluded from every statistic)")
         for col in ("system", "instance", "seed", "attempts", "reason"):

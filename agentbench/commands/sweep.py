@@ -342,17 +342,14 @@ def demo_cmd(
             f"{s.missing} missing, {acts} actions per unroll",
             highlight=False,
         )
-    try:
-        from agentbench.analysis.report import write_report
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("agentbench.analysis.report",):
-            raise
-        out.print(
-            "[yellow]the HTML report module (agentbench.analysis.report) is not built yet;[/] "
-            f"export the tables with: agentbench export {rd}"
-        )
-    else:
-        html = write_report(rd)
-        out.print(f"[bold green]report:[/] {html}", highlight=False)
+    from agentbench.analysis.report import build_report, write_report
+    from agentbench.analysis.terminal import print_headline
+
+    rep = build_report(rd)
+    print_headline(rep, out)
+    html = write_report(rd, report=rep)
+    out.print(f"[bold green]HTML report:[/] {html}", highlight=False)
+    out.print(f"[bold green]viewer:[/] agentbench view {rd}  (then open http://127.0.0.1:8765)",
+              highlight=False)  # fmt: skip
     if provider is None:
         out.print(f"[bold yellow]note:[/] {_TINY}")

@@ -84,8 +84,11 @@ def test_demo_spec_shape() -> None:
     from agentbench.sweep.demo import demo_spec_path, with_model
 
     spec = load_spec(demo_spec_path())
-    assert {s.scaffold for s in spec.systems} >= {"bash-react", "bash-block"}
+    # the two action formats, with the short prompts of the small-model tier
+    assert {s.scaffold for s in spec.systems} >= {"tiny-react", "tiny-block"}
     assert len(spec.seed_list()) >= 5
+    (task,) = spec.tasks
+    assert all(i.startswith("tinyops-") for i in task["instance_ids"])
     local = with_model(spec, None, None, "http://127.0.0.1:9")
     assert all(s.model.base_url == "http://127.0.0.1:9" for s in local.systems)
     # where the model is served is not part of the system: the same samples
