@@ -48,6 +48,16 @@ STORM = _mul_patch([
     "    return a * b",
 ])  # fmt: skip
 
+# forks forever: every process, children included, keeps forking and never exits
+FORK_BOMB = _mul_patch([
+    "    import os, time",
+    "    while True:",
+    "        try:",
+    "            os.fork()",
+    "        except OSError:",
+    "            time.sleep(0.01)",
+])  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def tiny(docker_client: Any, base_image: str) -> SWEBenchTask:
@@ -94,6 +104,18 @@ def test_a_process_storm_stops_at_the_pids_limit(
     assert out.patch_applied and not out.resolved
     assert dict(zip(out.tests, out.passed, strict=True))["tests/test_calc.py::test_mul"] is False
     assert subprocess.run(["true"], check=False).returncode == 0
+    _no_graders(docker_client)
+
+
+def test_an_endless_fork_bomb_ends_at_the_time_limit_with_its_reason(
+    tiny: SWEBenchTask,
+    docker_client: Any,
+) -> None:
+    out = _grade(tiny, FORK_BOMB, timeout_s=20)
+    # the pids limit held the bomb inside; the grading time limit ended it, on record
+    assert out.patch_applied and not out.resolved
+    assert any("timed out after 20 s" in n for n in out.grading_notes), out.grading_notes
+    assert subprocess.run(["true"], check=False).returncode == 0  # the host can still fork
     _no_graders(docker_client)
 
 
