@@ -58,6 +58,12 @@ FORK_BOMB = _mul_patch([
     "            time.sleep(0.01)",
 ])  # fmt: skip
 
+# holds 1 GiB: past a 128 MiB grading limit the kernel kills the test process
+MEMORY_HOG = _mul_patch([
+    "    hog = bytearray(1 << 30)",
+    "    return a * b + len(hog) * 0",
+])  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def tiny(docker_client: Any, base_image: str) -> SWEBenchTask:
@@ -116,6 +122,19 @@ def test_an_endless_fork_bomb_ends_at_the_time_limit_with_its_reason(
     assert out.patch_applied and not out.resolved
     assert any("timed out after 20 s" in n for n in out.grading_notes), out.grading_notes
     assert subprocess.run(["true"], check=False).returncode == 0  # the host can still fork
+    _no_graders(docker_client)
+
+
+def test_a_memory_hog_is_killed_at_the_memory_limit_and_graded_with_the_reason(
+    tiny: SWEBenchTask,
+    docker_client: Any,
+) -> None:
+    out = _grade(tiny, MEMORY_HOG, timeout_s=120, mem_limit="128m")
+    assert out.patch_applied and not out.resolved
+    assert any(n.startswith("out of memory: ") and "128m" in n for n in out.grading_notes), (
+        out.grading_notes
+    )
+    assert dict(zip(out.tests, out.passed, strict=True))["tests/test_calc.py::test_mul"] is False
     _no_graders(docker_client)
 
 
