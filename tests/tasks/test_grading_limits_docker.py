@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -141,7 +142,9 @@ def test_a_memory_hog_is_killed_at_the_memory_limit_and_graded_with_the_reason(
 def test_the_grading_container_has_the_sandbox_limits(docker_client: Any, base_image: str) -> None:
     files = {
         "grade.sh": "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; cat /sys/fs/cgroup/pids.max "
-        "/sys/fs/cgroup/pids/pids.max 2>/dev/null; id -u\n"
+        "/sys/fs/cgroup/pids/pids.max 2>/dev/null; "
+        # cgroup v2's cpu.max, else v1's quota and period
+        "echo CPU $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us); id -u\n"
     }
     run = grading.run_grading_container(base_image, files, timeout_s=30, client=docker_client)
     caps = int(re.search(r"CapEff:\s*([0-9a-f]+)", run.text)[1], 16)
@@ -150,4 +153,7 @@ def test_the_grading_container_has_the_sandbox_limits(docker_client: Any, base_i
     assert caps & (1 << 18) == 0  # CAP_SYS_CHROOT dropped
     assert re.search(r"NoNewPrivs:\s*1", run.text)
     assert str(grading.GRADING_PIDS) in run.text.split()
+    quota, period = re.search(r"CPU (\S+) (\d+)", run.text).groups()
+    cores = min(grading.GRADING_CPUS, os.cpu_count() or 1)
+    assert int(quota) == pytest.approx(cores * int(period))
     _no_graders(docker_client)

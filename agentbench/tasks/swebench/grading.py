@@ -242,6 +242,8 @@ def _tar(files: dict[str, str]) -> bytes:
 # bounded: a patch that forks endlessly, eats memory or floods output ends its own grading.
 GRADING_MEMORY = "4g"
 GRADING_PIDS = 1024
+# a busy loop or a fork bomb in the tests takes at most this many cores from the host
+GRADING_CPUS = 2.0
 GRADING_OUTPUT_HEAD = 1 << 20  # apply markers and the test command
 GRADING_OUTPUT_TAIL = 31 << 20  # the test summary and end marker the log parser reads
 # root in the container keeps its file powers (test suites chmod/chown their temp files);
@@ -305,6 +307,8 @@ def run_grading_container(
             mem_limit=mem,
             memswap_limit=mem,  # no swap: over the limit means the OOM killer
             pids_limit=pids_limit,
+            # Docker refuses a quota above the host's core count
+            nano_cpus=int(min(GRADING_CPUS, os.cpu_count() or 1) * 1e9),
             cap_drop=["ALL"],
             cap_add=GRADING_CAPS,
             security_opt=["no-new-privileges"],
