@@ -33,9 +33,9 @@ def docker_client():
         if os.environ.get("CI"):
             pytest.fail("no Docker engine answers in CI: scripts/setup.sh should have started one")
         pytest.skip("no Docker engine (run scripts/ensure-docker.sh)")
-    import docker
+    from agentbench.sandbox.client import docker_client as project_client
 
-    return docker.from_env()
+    return project_client()  # the client the project uses, with its pool settings
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,20 @@ _clients: dict[int, docker.DockerClient] = {}  # keyed by pid: a forked child ne
 
 # Enough pooled HTTP connections for many sandboxes used from threads at once.
 _POOL_SIZE = 64
+# docker-py's socket adapters keep one connection pool per request URL in an LRU of 25 and
+# close the one evicted even while another thread uses it ('NoneType' object has no attribute
+# 'qsize'): with a dozen sandboxes exec'ing at once, 25 URLs are live. Its `num_pools`
+# argument cannot help: APIClient ignores it except over ssh (an operator-precedence slip).
+_NUM_POOLS = 4096
+
+
+def _widen_url_pools(client: docker.DockerClient) -> None:
+    """Give the engine adapter's per-URL pool LRU room for every live sandbox."""
+    from urllib3._collections import RecentlyUsedContainer
+
+    adapter = client.api.get_adapter(client.api.base_url)
+    if hasattr(adapter, "pools") and not str(client.api.base_url).startswith("ssh"):
+        adapter.pools = RecentlyUsedContainer(_NUM_POOLS, dispose_func=lambda p: p.close())
 
 
 def docker_client(timeout: float = 120.0) -> docker.DockerClient:
@@ -34,6 +48,7 @@ def docker_client(timeout: float = 120.0) -> docker.DockerClient:
         where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         try:
             client = docker.from_env(timeout=int(timeout), max_pool_size=_POOL_SIZE)
+            _widen_url_pools(client)
             client.ping()
         except Exception as exc:
             raise EnvironmentProblem(
