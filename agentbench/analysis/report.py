@@ -176,11 +176,15 @@ def _comparison(run_dir: str | Path, boot: Boot, n_systems: int) -> dict[str, An
     if n_systems < 2:
         return None
     from agentbench.analysis.compare import compare_runs
+    from agentbench.errors import DataError
 
-    comps = compare_runs(
-        [run_dir], n_boot=boot.n_boot, confidence=boot.confidence, seed=boot.seed,
-        nested=boot.nested,
-    )  # fmt: skip
+    try:
+        comps = compare_runs(
+            [run_dir], n_boot=boot.n_boot, confidence=boot.confidence, seed=boot.seed,
+            nested=boot.nested,
+        )  # fmt: skip
+    except DataError:  # systems over disjoint instances: nothing to pair, the rest stands
+        return None
     tests = [c for c in comps if c.kind == TESTS] or comps
     return tests[0].model_dump(mode="json") if tests else None
 

@@ -30,7 +30,15 @@ def _env() -> dict[str, str]:
 
 def _start(spec_path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec_path), "--no-progress"],
+        [
+            sys.executable,
+            "-m",
+            "agentbench.cli",
+            "run",
+            str(spec_path),
+            "--no-progress",
+            "--no-plan",
+        ],
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

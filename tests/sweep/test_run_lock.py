@@ -45,7 +45,16 @@ def _with_wait(spec: Path) -> subprocess.Popen[bytes]:
     from .test_crash import _env
 
     return subprocess.Popen(
-        [sys.executable, "-m", "agentbench.cli", "run", str(spec), "--no-progress", "--wait"],
+        [
+            sys.executable,
+            "-m",
+            "agentbench.cli",
+            "run",
+            str(spec),
+            "--no-progress",
+            "--no-plan",
+            "--wait",
+        ],
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
