@@ -2,13 +2,13 @@
 
 Run: .venv/bin/python bench/report.py [--repeats N] [--store DIR]
 The store: 2 systems x 500 instances x 100 seeds, 6 tests each, 1% MISSING
-(agentbench.sweep.synthetic_store). Figures (medians of interleaved repeats):
+(bench/synthetic_store.py). Figures (medians of interleaved repeats):
 - ours: build_report (load, arrange, nested bootstrap of every system, length group and
   half) + write_report (3 PNG plots, JSON, one HTML), at the default settings;
   the same with question-only bootstrap (--no-nested), and stage by stage;
 - baseline "row loop": read the store row by row as SampleResult records (RunStore.iter_results)
   and decompose per instance in plain Python (no intervals at all);
-- baseline "table": RunStore.to_frame + the metrics core's generic long-table entry point
+- baseline "table": samples_frame + the metrics core's generic long-table entry point
   (decompose_table with groups and halves), at the same bootstrap draws as ours.
 """
 
@@ -27,13 +27,15 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: the figure then reads as CPU time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from synthetic_store import fill_synthetic_store  # bench/ (the script folder is on sys.path)
+
 from agentbench.analysis.arrange import arrange
 from agentbench.analysis.load import load_run
 from agentbench.analysis.report import build_report, write_report
 from agentbench.metrics import decompose_table
 from agentbench.records import TestOutcome
-from agentbench.sweep.store import RunStore
-from agentbench.sweep.synthetic_store import fill_synthetic_store
+from agentbench.store.export import samples_frame
+from agentbench.store.runstore import RunStore
 
 N_INSTANCES, N_SEEDS, N_SYSTEMS = 500, 100, 2
 
@@ -69,7 +71,7 @@ def table_path(run: Path, n_boot: int) -> float:
     import json
 
     with RunStore.open(run) as store:
-        df = store.to_frame(status="done")
+        df = samples_frame(store, status="done")
     df["tests"] = [json.loads(o)["passed"] for o in df["outcome"]]
     df["len"] = df["length"].astype(float)
     with warnings.catch_warnings():

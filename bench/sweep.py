@@ -167,7 +167,7 @@ def bench_evals(reps: int, n: int) -> None:
 
 def bench_store(reps: int, n: int = 5000) -> None:
     """Durable sample writes/s: many in flight (group commit) vs one commit per sample."""
-    from agentbench.sweep.store import RunStore
+    from agentbench.store.runstore import RunStore
 
     results = [
         SampleResult(

@@ -1,6 +1,6 @@
 """Viewer page speed on a 100,000-sample run store, beside reading the whole store into memory.
 
-Builds a synthetic run (agentbench.sweep.synthetic_store: 2 systems × 500 instances × 100
+Builds a synthetic run (bench/synthetic_store.py: 2 systems × 500 instances × 100
 seeds), writes real trajectory files for the 100 seeds of one instance, serves it with the
 viewer's server on 127.0.0.1, and times (medians of --reps):
 
@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from synthetic_store import fill_synthetic_store  # bench/ (the script folder is on sys.path)
+
 from agentbench.logging import configure
 from agentbench.records import (
     ActionEvent,
@@ -40,8 +42,8 @@ from agentbench.records import (
     StartEvent,
     Usage,
 )
-from agentbench.sweep.store import TRAJECTORY_DIR, RunStore
-from agentbench.sweep.synthetic_store import fill_synthetic_store
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import TRAJECTORY_DIR
 from agentbench.trajectory import TrajectoryWriter
 from agentbench.view import paths
 from agentbench.view.runs import open_runs

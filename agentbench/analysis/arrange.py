@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from agentbench.analysis.load import CHOICE, TESTS, Samples
+from agentbench.analysis.load import Samples
 from agentbench.metrics import FeatureModel, RaggedTests, make_probs_model, make_tests_model
+from agentbench.store.schema import CHOICE, TESTS
 
 
 @dataclass(frozen=True, eq=False)

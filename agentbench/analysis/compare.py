@@ -11,10 +11,11 @@ import numpy as np
 from pydantic import Field
 
 from agentbench.analysis.arrange import Arranged, arrange
-from agentbench.analysis.load import TESTS, VECTOR, load_run
+from agentbench.analysis.load import load_run
 from agentbench.analysis.report import STAT_NAMES, Boot, Cell, Estimate, Out, cell_of
 from agentbench.errors import ConfigError, DataError
 from agentbench.metrics import paired_bootstrap
+from agentbench.store.schema import TESTS, VECTOR
 
 
 class ComparedSystem(Out):

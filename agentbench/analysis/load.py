@@ -1,4 +1,4 @@
-"""Read a run store into column arrays for analysis: one narrow SQL query, one JSON parse.
+"""Read a run store into column arrays for analysis: one narrow store query, one JSON parse.
 
 Reports over 100k samples must take seconds, so this avoids building a pydantic record per
 row: it selects only the columns the analysis needs and parses every outcome vector with a
@@ -8,25 +8,15 @@ single `json.loads` over the concatenated texts.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from agentbench.errors import DataError
-from agentbench.sweep.store import RunStore, SystemRow
-
-# outcome_kind values written by the store
-TESTS, CHOICE, VECTOR = "tests", "choice", "vector"
-
-_QUERY = (
-    "SELECT task, instance_id, system_hash, seed, status, outcome_kind, "
-    "CASE outcome_kind WHEN 'tests' THEN json_extract(outcome, '$.passed') "
-    "WHEN 'choice' THEN json_extract(outcome, '$.probs') ELSE NULL END, "
-    "CASE outcome_kind WHEN 'choice' THEN json_extract(outcome, '$.target') ELSE NULL END, "
-    "resolved, n_actions, length, attempts, error FROM samples"
-)
+from agentbench.store.rows import SystemRow
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import CHOICE, TESTS, VECTOR
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,11 +56,6 @@ class RunData:
     n_samples: int
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    """A read-only connection: analysis never writes to a store someone may be filling."""
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-
-
 def _parse_vectors(texts: list[str], run_dir: Path) -> list[list[float]]:
     """All outcome vectors at once: one json.loads over '[v1,v2,...]'."""
     if not texts:
@@ -108,19 +93,7 @@ def load_run(run_dir: str | Path, *, task_prefix: bool | None = None) -> RunData
     rd = Path(run_dir)
     with RunStore.open(rd) as store:
         systems = store.systems()
-        db = store.db_path
-    try:
-        conn = _connect_ro(db)
-        try:
-            rows = conn.execute(_QUERY).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise DataError(
-            f"cannot read the samples table ({exc})",
-            path=str(db),
-            fix="the store is corrupt or from another program",
-        ) from None
+        rows = store.analysis_rows()
     tasks = {r[0] for r in rows}
     prefix = len(tasks) > 1 if task_prefix is None else task_prefix
     status_counts: dict[str, dict[str, int]] = {}

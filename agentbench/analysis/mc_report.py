@@ -378,7 +378,7 @@ def report_from_store(
     seed: int = 0,
 ) -> MCReport:
     """Build the report from a run folder (only mc samples; `task` picks one task)."""
-    from agentbench.sweep.store import RunStore
+    from agentbench.store.runstore import RunStore
 
     with RunStore.open(run_dir) as store:
         specs = store.tasks()

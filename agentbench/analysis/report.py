@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import ConfigDict, Field
 
 from agentbench.analysis.arrange import Arranged, arrange, compact
-from agentbench.analysis.load import TESTS, VECTOR, RunData, load_run
+from agentbench.analysis.load import RunData, load_run
 from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError
 from agentbench.logging import get_logger
@@ -33,6 +33,7 @@ from agentbench.metrics import (
     median_split,
 )
 from agentbench.records import Record
+from agentbench.store.schema import TESTS, VECTOR
 
 log = get_logger(__name__)
 

@@ -88,7 +88,7 @@ def report(
 
 
 def _task_of(run_dir: Path, task: str | None) -> tuple[MCTask, Any]:
-    from agentbench.sweep.store import RunStore
+    from agentbench.store.runstore import RunStore
     from agentbench.tasks.mc.task import MCTask
 
     store = RunStore.open(run_dir)

@@ -47,8 +47,8 @@ def plan_cmd(
     """Print what a sweep will cost (tokens, $, wall time, disk) and what is missing; runs nothing."""
     from agentbench.planning.build import build_plan
     from agentbench.planning.render import print_plan
+    from agentbench.store.schema import DB_NAME
     from agentbench.sweep.spec import load_spec
-    from agentbench.sweep.store import DB_NAME
 
     if concurrency is not None and ray_workers is not None:
         raise ConfigError("give one of them", field="--concurrency/--ray-workers", fix="drop one")

@@ -100,7 +100,7 @@ def _print_plan(
     from agentbench.errors import UserError
     from agentbench.planning.build import build_plan
     from agentbench.planning.render import print_plan
-    from agentbench.sweep.store import DB_NAME
+    from agentbench.store.schema import DB_NAME
 
     workers = spec.concurrency.samples
     if executor == "ray" and ray_num_cpus is not None:
@@ -263,7 +263,7 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Write one table per level: samples, per-test outcomes (key, test, passed), systems."""
-    from agentbench.sweep.export import export_run
+    from agentbench.store.export import export_run
 
     for p in export_run(run, out_dir, "parquet" if parquet else "csv"):
         out.print(str(p), highlight=False)

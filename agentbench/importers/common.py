@@ -12,7 +12,7 @@ from pydantic import Field
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import Record, SampleResult, SampleStatus
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 
 
 class ImportSummary(Record):

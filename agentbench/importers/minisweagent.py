@@ -29,7 +29,8 @@ from agentbench.records import (
     SampleStatus,
     TestOutcome,
 )
-from agentbench.sweep.store import DB_NAME, RunStore
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import DB_NAME
 
 SOURCE = "mini-swe-agent"
 F2P, P2P = "FAIL_TO_PASS", "PASS_TO_PASS"

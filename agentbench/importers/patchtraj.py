@@ -8,7 +8,7 @@ from typing import Any
 
 from agentbench.config import SystemConfig
 from agentbench.records import EndEvent, ExitStatus, SampleKey, StartEvent
-from agentbench.sweep.store import TRAJECTORY_DIR
+from agentbench.store.schema import TRAJECTORY_DIR
 from agentbench.trajectory import TrajectoryWriter
 
 IMPORTED_DIR = "imported"

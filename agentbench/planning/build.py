@@ -15,8 +15,8 @@ from agentbench.planning.bounds import CHARS_PER_TOKEN, Bound, agent_bound, mc_b
 from agentbench.planning.measured import Measured, measure
 from agentbench.planning.readiness import image_sizes, missing_keys, swebench_images
 from agentbench.records import Usage
+from agentbench.store.schema import DB_NAME
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.store import DB_NAME
 from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from agentbench.config import SystemConfig
 from agentbench.records import SampleStatus
-from agentbench.sweep.store import DB_NAME, RunStore, _refuse_foreign
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import DB_NAME, refuse_foreign
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def _traj_bytes(rd: Path, paths: list[str]) -> float | None:
 
 def measure(run_dir: Path, system: SystemConfig) -> Measured | None:
     """What `system` (by config hash, else by name) used per sample in `run_dir`; None if nothing."""
-    _refuse_foreign(run_dir / DB_NAME)  # opening another tool's database would turn it to WAL
+    refuse_foreign(run_dir / DB_NAME)  # opening another tool's database would turn it to WAL
     with RunStore.open(run_dir) as store:
         rows = list(store.iter_results(system_hash=system.config_hash(), status=SampleStatus.DONE))
         how = ""

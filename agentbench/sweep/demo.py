@@ -11,8 +11,8 @@ from typing import Any
 
 from agentbench.errors import ConfigError
 from agentbench.records import Record
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.store import RunStore
 from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
 

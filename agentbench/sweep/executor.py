@@ -16,9 +16,9 @@ from typing import Protocol
 from agentbench.errors import InfraError, UserError
 from agentbench.logging import get_logger
 from agentbench.records import SampleResult, SampleStatus
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.plan import PlannedSample
 from agentbench.sweep.spec import RetryPolicy
-from agentbench.sweep.store import RunStore
 
 log = get_logger(__name__)
 

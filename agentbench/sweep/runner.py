@@ -15,11 +15,12 @@ from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem, UserError, make_dir
 from agentbench.logging import get_logger
 from agentbench.records import Record, SampleResult, SampleStatus
+from agentbench.store.lock import run_folder_lock
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import TRAJECTORY_DIR
 from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
 from agentbench.sweep.plan import PlannedSample, plan_samples
-from agentbench.sweep.runlock import run_folder_lock
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.store import TRAJECTORY_DIR, RunStore
 from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
 

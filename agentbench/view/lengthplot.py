@@ -2,7 +2,7 @@
 
 The same cut as the report (k equal-size groups of instances by mean action count,
 incoherence a ratio of sums per group), but keeping which instances sit behind each
-point so the plot can link to them. One narrow SQL query per system; results are cached
+point so the plot can link to them. One narrow store query per system; results are cached
 until the system's samples change.
 """
 
@@ -17,12 +17,6 @@ import numpy as np
 
 from agentbench.metrics import decompose_tests, group_by_length
 from agentbench.view.runs import ViewRun
-
-_QUERY = (
-    "SELECT task, instance_id, json_extract(outcome, '$.passed'), n_actions FROM samples "
-    "WHERE system_hash = ? AND status = 'done' AND outcome_kind = 'tests' "
-    "ORDER BY task, instance_id, seed"
-)
 
 
 @dataclass(frozen=True)
@@ -68,7 +62,7 @@ class SystemCurve:
 
 def _compute(run: ViewRun, h: str, k: int) -> SystemCurve:
     """Query one system's finished test outcomes and decompose them per instance."""
-    rows = run.query(_QUERY, (h,))
+    rows = run.store.test_vectors(h)
     by_inst: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
     for task, inst, passed, n_act in rows:
         vecs, acts = by_inst.setdefault((task, inst), ([], []))

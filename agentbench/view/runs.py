@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import SampleResult
-from agentbench.sweep.store import InstanceRow, RunStore, StoreStats, SystemRow, parsed_record
+from agentbench.store.rows import InstanceRow, StoreStats, SystemRow
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import parsed_record
 
 
 @dataclass(eq=False)
@@ -23,27 +22,6 @@ class ViewRun:
     store: RunStore
     label: str = ""
     _systems: list[SystemRow] | None = field(default=None, repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
-    _conns: list[sqlite3.Connection] = field(default_factory=list, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Read-only SQL the store has no method for (one connection per thread)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        try:
-            if conn is None:
-                uri = f"file:{self.store.db_path.resolve()}?mode=ro"
-                conn = sqlite3.connect(uri, uri=True, timeout=30.0, check_same_thread=False)
-                self._local.conn = conn
-                with self._lock:
-                    self._conns.append(conn)
-            return conn.execute(sql, args).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise DataError(
-                f"cannot read the run store ({exc})",
-                path=str(self.store.db_path),
-                fix="the store is corrupt or from another program",
-            ) from None
 
     def systems(self) -> list[SystemRow]:
         """The run's systems with sample counts (queried each time: a live run may add more)."""
@@ -51,7 +29,7 @@ class ViewRun:
 
     def system_list(self) -> list[SystemRow]:
         """The run's systems without counting samples (cheap: pages that only need names)."""
-        rows = self.query("SELECT name, hash, config FROM systems ORDER BY first_seen, name")
+        rows = self.store.system_configs()
         out = self._systems or []
         if [(s.name, s.hash) for s in out] != [(n, h) for n, h, _ in rows]:
             out = [
@@ -110,11 +88,7 @@ class ViewRun:
         return full
 
     def close(self) -> None:
-        """Close the store's connections and this viewer's own."""
-        with self._lock:
-            for c in self._conns:
-                c.close()
-            self._conns.clear()
+        """Close the store's connections."""
         self.store.close()
 
 

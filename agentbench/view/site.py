@@ -119,11 +119,11 @@ class Site:
                 for inst in run.instances(s.hash):
                     yield paths.instance(r, s.hash, inst.task, inst.instance_id)
                     yield paths.divergence(r, s.hash, inst.task, inst.instance_id)
-            for (key,) in run.query("SELECT key FROM samples WHERE trajectory_path IS NOT NULL"):
+            for key in run.store.trajectory_keys():
                 yield paths.trajectory(r, key)
         # compare pages: every pair of systems (across runs too) on the instances they share
         held = [
-            (run, s, self._instances_of(run, s.hash))
+            (run, s, run.store.instance_pairs(s.hash))
             for run in self.runs
             for s in run.system_list()
         ]
@@ -134,24 +134,13 @@ class Site:
 
     # ------------------------------------------------------------ helpers
 
-    @staticmethod
-    def _instances_of(run: ViewRun, h: str) -> set[tuple[str, str]]:
-        rows = run.query(
-            "SELECT DISTINCT task, instance_id FROM samples WHERE system_hash = ?", (h,)
-        )
-        return {(str(t), str(i)) for t, i in rows}
-
     def _others(self, run: ViewRun, h: str, task: str, inst: str) -> list[tuple[str, str]]:
         """(label, compare page) for every other system, in any run, with samples of `inst`."""
         order = [(r, s.hash) for r in self.runs for s in r.system_list()]
         me = order.index((run, h))
         out = []
         for n, (r, oh) in enumerate(order):
-            if n == me or not r.query(
-                "SELECT 1 FROM samples WHERE system_hash = ? AND task = ? AND instance_id = ? "
-                "LIMIT 1",
-                (oh, task, inst),
-            ):
+            if n == me or not r.store.has_samples(oh, task, inst):
                 continue
             first, second = sorted([(run, h), (r, oh)], key=order.index)
             other = r.system(oh)

@@ -16,7 +16,7 @@ from agentbench.records import (
     SampleStatus,
     TestOutcome,
 )
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 
 _HASHES: dict[int, tuple[SystemConfig, str]] = {}
 

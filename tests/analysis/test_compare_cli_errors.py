@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from tests.analysis.stores import graded, system
 from tests.cli_run import cli_error
 

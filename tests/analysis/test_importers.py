@@ -16,7 +16,7 @@ from agentbench.errors import DataError
 from agentbench.importers.inspect_eval import import_inspect
 from agentbench.importers.minisweagent import import_minisweagent
 from agentbench.records import ChoiceOutcome, ExitStatus, SampleStatus, TestOutcome
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 MINI = FIX / "minisweagent"

@@ -9,7 +9,7 @@ import pytest
 from agentbench.errors import DataError
 from agentbench.importers.inspect_eval import import_inspect
 from agentbench.records import ChoiceOutcome, TestOutcome
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from tests.cli_run import run_cli
 
 ZSTD = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "inspect" / "zstd"

@@ -14,7 +14,7 @@ import pytest
 from agentbench.analysis.report import Report, build_report, write_report
 from agentbench.errors import ConfigError, DataError
 from agentbench.metrics import simulate_tests
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from tests.analysis.stores import (
     choice_sample,
     draw_tests,

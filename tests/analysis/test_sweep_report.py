@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from agentbench.analysis.report import build_report, write_report
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
-from agentbench.sweep.store import RunStore
 from tests.analysis.sweeptask import pass_probs
 
 N_INST, N_SEEDS = 30, 30

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from agentbench.importers.minisweagent import import_minisweagent
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from agentbench.trajectory import read_trajectory
 from agentbench.view import paths
 from agentbench.view.runs import open_runs

@@ -13,7 +13,7 @@ from swebench.harness.utils import make_test_spec
 from agentbench.analysis.report import build_report
 from agentbench.importers.swebench_harness import import_swebench_harness
 from agentbench.records import SampleStatus, TestOutcome
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from agentbench.trajectory import read_trajectory
 from tests.cli_run import cli_error, run_cli
 

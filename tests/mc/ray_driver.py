@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from agentbench.models.scripted import ScriptedServer
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
-from agentbench.sweep.store import RunStore
 from agentbench.tasks.mc import make_task
 from agentbench.tasks.mc.scripted import KnownDistributionResponder, difficulty_truth
 

@@ -15,7 +15,7 @@ from agentbench.analysis.mc_report import MCReport, report_from_store, write_rep
 from agentbench.metrics import decompose_kl
 from agentbench.models.scripted import Reply, ScriptedCall
 from agentbench.records import ChoiceOutcome, Usage
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from agentbench.tasks.mc import MCTask, make_task
 from agentbench.tasks.mc.questions import LETTERS
 from agentbench.tasks.mc.scripted import KnownDistributionResponder

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentbench.commands.mc import app
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 
 pytestmark = [
     pytest.mark.slow,

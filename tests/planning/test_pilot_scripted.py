@@ -17,9 +17,9 @@ from agentbench.models.scripted import ScriptedServer
 from agentbench.planning.build import build_plan
 from agentbench.planning.pilot import run_pilot
 from agentbench.records import SampleStatus
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import Concurrency, SweepSpec
-from agentbench.sweep.store import RunStore
 from agentbench.tasks.mc import MCTask, make_task
 from agentbench.tasks.mc.scripted import KnownDistributionResponder
 from tests.cli_run import run_cli

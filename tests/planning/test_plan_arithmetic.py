@@ -13,8 +13,8 @@ from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.planning.build import build_plan
 from agentbench.planning.render import print_plan
 from agentbench.records import SampleKey, SampleResult, SampleStatus, Usage
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.store import RunStore
 from tests.cli_run import run_cli
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
-from agentbench.sweep.store import RunStore
 from sweep.conftest import CHAT_KIND, system_doc
 from sweep.sweeptasks import scripted_answer
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from agentbench.records import SampleStatus
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from agentbench.trajectory import read_trajectory
 
 from .conftest import TESTS_DIR

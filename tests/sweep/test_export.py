@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from agentbench.cli import app
 from agentbench.records import ExitStatus, SampleKey, SampleResult, SampleStatus, TestOutcome
-from agentbench.sweep.export import export_run
-from agentbench.sweep.store import RunStore
+from agentbench.store.export import export_run
+from agentbench.store.runstore import RunStore
 from tests.cli_run import cli_error
 
 from .test_store import _system

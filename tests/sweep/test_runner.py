@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from agentbench.records import SampleStatus
+from agentbench.store.runstore import RunStore
 from agentbench.sweep.executor import Progress
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
-from agentbench.sweep.store import RunStore
 
 from .conftest import CHAT_KIND, system_doc
 

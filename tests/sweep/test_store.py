@@ -21,7 +21,9 @@ from agentbench.records import (
     TestOutcome,
     Usage,
 )
-from agentbench.sweep.store import STORE_SCHEMA_VERSION, RunStore
+from agentbench.store.export import per_test_table, samples_frame, samples_table, systems_table
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import STORE_SCHEMA_VERSION
 
 
 def _system(name: str = "s1", temp: float = 0.5) -> SystemConfig:
@@ -190,17 +192,17 @@ def test_arrow_frame_and_tests_tables(tmp_path: Path) -> None:
         store.register_system(_system())
         store.put(_tests_result(_key(seed=0), [True, False, True], cost=None))
         store.put(_tests_result(_key(seed=1), [True, True, True], cost=0.5))
-        table = store.to_arrow()
+        table = samples_table(store)
         assert table.num_rows == 2
-        df = store.to_frame()
+        df = samples_frame(store)
         assert df["cost_usd"].isna().sum() == 1  # unknown stays unknown
         assert df["resolved"].tolist() == [False, True] or df["resolved"].tolist() == [True, False]
         assert str(df["seed"].dtype) == "Int64" and str(df["resolved"].dtype) == "boolean"
-        tests = store.tests_arrow()
+        tests = per_test_table(store)
         assert tests.num_rows == 6
         assert sum(tests.column("passed").to_pylist()) == 5
         assert tests.column("fail_to_pass").to_pylist().count(True) == 2
-        assert store.systems_arrow().num_rows == 1
+        assert systems_table(store).num_rows == 1
 
 
 @settings(max_examples=25, deadline=None)
@@ -218,8 +220,9 @@ def test_put_get_is_identity(tmp_path_factory, passed, seed, cost, inst) -> None
         assert store.get(r.key.key) == r
 
 
-def test_synthetic_store_fills_and_queries(tmp_path: Path) -> None:
-    from agentbench.sweep.synthetic_store import fill_synthetic_store
+def test_synthetic_store_fills_and_queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    from synthetic_store import fill_synthetic_store  # the bench fixture
 
     n = fill_synthetic_store(tmp_path / "syn", n_systems=2, n_instances=7, n_seeds=5, chunk=13)
     assert n == 70
@@ -229,4 +232,4 @@ def test_synthetic_store_fills_and_queries(tmp_path: Path) -> None:
         rows = store.instances(system="sys0")
         assert len(rows) == 7 and all(r.n_samples == 5 for r in rows)
         assert sum(r.n_done + r.n_missing for r in rows) == 35
-        assert store.tests_arrow().num_rows == 6 * store.count(status="done")
+        assert per_test_table(store).num_rows == 6 * store.count(status="done")

@@ -12,8 +12,8 @@ import pytest
 
 from agentbench.config import ModelConfig, SystemConfig
 from agentbench.errors import DataError
-from agentbench.sweep import store as store_mod
-from agentbench.sweep.store import RunStore
+from agentbench.store import schema as store_mod
+from agentbench.store.runstore import RunStore
 
 _SYS = SystemConfig(name="s", model=ModelConfig(provider="scripted", name="m"), scaffold="x")
 
@@ -50,7 +50,7 @@ def test_cli_run_into_a_locked_store_is_one_line(locked: Path, tmp_path: Path) -
     # the real entry point, with a short wait so the test stays fast
     script = (
         "import sys\n"
-        "import agentbench.sweep.store as s\n"
+        "import agentbench.store.schema as s\n"
         "s.BUSY_TIMEOUT_S = 0.2\n"
         "import agentbench.cli as c\n"
         f"sys.argv = ['agentbench', 'run', {str(tmp_path / 'spec.yaml')!r}, '--run-dir', "

@@ -105,9 +105,9 @@ def test_limit_hit_is_unchanged_even_with_a_fix(task: SWEBenchTask, tmp_path: Pa
 def test_sweep_over_the_suite_stores_per_test_vectors(
     docker_client: Any, base_image: str, tiny_suite: Path, tmp_path: Path
 ) -> None:
+    from agentbench.store.runstore import RunStore
     from agentbench.sweep.runner import run_sweep
     from agentbench.sweep.spec import validate_spec
-    from agentbench.sweep.store import RunStore
 
     plans = {0: [bash(1, FIX_MUL)], 1: [], 2: [bash(1, FIX_MUL), bash(2, BREAK_SUB)]}
 

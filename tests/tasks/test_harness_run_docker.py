@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agentbench.importers.swebench_harness import import_swebench_harness
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 from agentbench.tasks.swebench import grading
 from agentbench.tasks.swebench.task import SWEBenchTask
 

@@ -29,7 +29,8 @@ from agentbench.records import (
     TestOutcome,
     Usage,
 )
-from agentbench.sweep.store import TRAJECTORY_DIR, RunStore
+from agentbench.store.runstore import RunStore
+from agentbench.store.schema import TRAJECTORY_DIR
 from agentbench.trajectory import TrajectoryWriter
 
 TASK = "swe"

@@ -209,7 +209,7 @@ def test_every_page_links_only_to_pages_that_exist(site: Site) -> None:
 
 
 def test_pages_follow_a_store_that_is_still_being_written(demo: DemoRun, tmp_path: Path) -> None:
-    from agentbench.sweep.store import RunStore
+    from agentbench.store.runstore import RunStore
     from agentbench.view.runs import open_runs
     from tests.view.conftest import copy_run
     from tests.view.runmaker import graded_sample
@@ -239,7 +239,7 @@ def test_multiple_choice_instances_show_their_kl_decomposition(tmp_path: Path) -
 
     from agentbench.config import ModelConfig, SystemConfig
     from agentbench.records import ChoiceOutcome, SampleKey, SampleResult, SampleStatus
-    from agentbench.sweep.store import RunStore
+    from agentbench.store.runstore import RunStore
     from agentbench.view.runs import open_runs
 
     sys_ = SystemConfig(

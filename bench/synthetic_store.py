@@ -19,7 +19,7 @@ from agentbench.records import (
     TestOutcome,
     Usage,
 )
-from agentbench.sweep.store import RunStore
+from agentbench.store.runstore import RunStore
 
 
 def synthetic_systems(n: int) -> list[SystemConfig]:
