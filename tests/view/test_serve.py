@@ -43,7 +43,7 @@ def test_server_serves_pages_on_loopback_only(site: Site, demo: DemoRun) -> None
                 assert c.get("/" + paths.run(0)).status_code == 200
     finally:
         server.stop()
-    assert len(site.runs[0]._conns) <= 8
+    assert len(site.runs[0].store._readers) <= 8
 
 
 def _cli(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
