@@ -3,8 +3,8 @@ then the same sweep locally; optionally SIGKILLs one worker's raylet mid-sweep. 
 
 Started by test_ray_multinode.py on the head's namespace, with the run folders on a tmpfs of a
 private mount namespace: the workers cannot see them, so every file must come back through Ray.
-argv: run root, Ray address, bridge address to bind the scripted model on, then either a raylet
-pid to kill or `docker`: the agentbench-tiny suite in Docker sandboxes, then the viewer,
+argv: run root, Ray address, bridge address to bind the scripted model on, then a raylet pid
+to kill, `bench:SEEDS` (more seeds, walls timed for bench/sweep.py), or `docker`: the agentbench-tiny suite in Docker sandboxes, then the viewer,
 `agentbench replay` and `agentbench sandbox prune` on what the workers ran.
 """
 
@@ -29,7 +29,9 @@ from sweep.ray_driver import _rows, _shipped, respond
 def main() -> None:
     """Local sweep, then the Ray sweep (killing a raylet when asked); one JSON line."""
     root, address, host = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-    kill_pid = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    mode = sys.argv[4] if len(sys.argv) > 4 else ""
+    kill_pid = int(mode) if mode.isdigit() else None
+    seeds = int(mode.split(":")[1]) if mode.startswith("bench:") else 2
     slow = threading.Event()
 
     def reply(call: ScriptedCall) -> Reply:
@@ -42,12 +44,15 @@ def main() -> None:
             "name": "multinode",
             "tasks": [{"kind": CHAT_KIND, "instances": 3}],
             "systems": [system_doc("a", 0.2, srv.base_url), system_doc("b", 0.8, srv.base_url)],
-            "seeds": 2,
-            "concurrency": {"samples": 4},
+            "seeds": seeds,
+            # the local run at the parallelism of the cluster's two 1-CPU workers
+            "concurrency": {"samples": 2},
             "retry": {"max_attempts": 4, "backoff_s": 1.0, "backoff_factor": 2.0},
         }
         spec = validate_spec(doc, "multinode_driver")
+        t0 = time.perf_counter()
         run_sweep(spec, run_dir=root / "local")
+        wall_local = time.perf_counter() - t0
         calls_local = len(srv.calls)
         killed: list[float] = []
         if kill_pid is not None:
@@ -90,7 +95,9 @@ def main() -> None:
             for n in ray.nodes()
             if n["Alive"]
         ]
+        t0 = time.perf_counter()
         summary = run_sweep(spec, run_dir=root / "ray", executor="ray", ray_address=address)
+        wall_ray = time.perf_counter() - t0
         ray.shutdown()
     print(
         json.dumps(
@@ -102,6 +109,8 @@ def main() -> None:
                 "killed": bool(killed),
                 "summary": summary.model_dump(),
                 "calls_ray": len(srv.calls) - calls_local,
+                "wall_local_s": wall_local,
+                "wall_ray_s": wall_ray,
             }
         )
     )
