@@ -26,6 +26,44 @@ from sweep.conftest import CHAT_KIND, system_doc
 from sweep.ray_driver import _rows, _shipped, respond
 
 
+def _node_pids(netns: str) -> list[int]:
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/ns/net") == netns:
+                out.append(int(pid))
+    return out
+
+
+def _running_here(netns: str) -> bool:
+    for pid in _node_pids(netns):
+        with contextlib.suppress(OSError):
+            if b"ray::run_on_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+    return False
+
+
+def _kill_when_busy(kill_pid: int) -> list[float]:
+    """Lose the node of raylet `kill_pid` once a sample is in flight there (in a thread)."""
+    killed: list[float] = []
+
+    def killer() -> None:
+        netns = os.readlink(f"/proc/{kill_pid}/ns/net")
+        while not _running_here(netns):  # a sample is in flight on that node
+            time.sleep(0.05)
+        time.sleep(0.3)  # inside the model call (each takes 1 s)
+        # the node is lost: its raylet first, then every process of its network
+        # namespace (Ray's workers there would otherwise finish and report directly)
+        os.kill(kill_pid, signal.SIGKILL)
+        for pid in _node_pids(netns):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        killed.append(time.time())
+
+    threading.Thread(target=killer, daemon=True).start()
+    return killed
+
+
 def main() -> None:
     """Local sweep, then the Ray sweep (killing a raylet when asked); one JSON line."""
     root, address, host = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -58,35 +96,7 @@ def main() -> None:
         if kill_pid is not None:
             slow.set()
 
-            def node_pids(netns: str) -> list[int]:
-                out = []
-                for pid in filter(str.isdigit, os.listdir("/proc")):
-                    with contextlib.suppress(OSError):
-                        if os.readlink(f"/proc/{pid}/ns/net") == netns:
-                            out.append(int(pid))
-                return out
-
-            def running_here(netns: str) -> bool:
-                for pid in node_pids(netns):
-                    with contextlib.suppress(OSError):
-                        if b"ray::run_on_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                            return True
-                return False
-
-            def killer() -> None:
-                netns = os.readlink(f"/proc/{kill_pid}/ns/net")
-                while not running_here(netns):  # a sample is in flight on that node
-                    time.sleep(0.05)
-                time.sleep(0.3)  # inside the model call (each takes 1 s)
-                # the node is lost: its raylet first, then every process of its network
-                # namespace (Ray's workers there would otherwise finish and report directly)
-                os.kill(kill_pid, signal.SIGKILL)
-                for pid in node_pids(netns):
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-                killed.append(time.time())
-
-            threading.Thread(target=killer, daemon=True).start()
+            killed = _kill_when_busy(kill_pid)
         import ray
 
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -129,7 +139,17 @@ def main_docker() -> None:
     from agentbench.view.site import Site
 
     root, address, host = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-    with ScriptedServer(replies_by_seed(PLANS), host=host) as srv:
+    mode = sys.argv[4]
+    kill_pid = int(mode.split(":")[1]) if mode.startswith("docker-kill:") else None
+    scripted = replies_by_seed(PLANS)
+    slow = threading.Event()
+
+    def reply(call: ScriptedCall) -> Reply:
+        if slow.is_set():
+            time.sleep(1.0)  # samples stay in flight (their sandboxes up) while the node is lost
+        return scripted(call)
+
+    with ScriptedServer(reply, host=host) as srv:
         doc = {
             "name": "multinode-docker",
             "tasks": [{"kind": "swebench", "dataset": str(TINY), "filter": "calc-1"}],
@@ -137,9 +157,14 @@ def main_docker() -> None:
                          "model": {"provider": "scripted", "name": "s", "base_url": srv.base_url}}],
             "seeds": 4,
             "concurrency": {"samples": 2},
+            "retry": {"max_attempts": 4, "backoff_s": 1.0, "backoff_factor": 2.0},
         }  # fmt: skip
         spec = validate_spec(doc, "multinode_driver")
         run_sweep(spec, run_dir=root / "local")
+        killed: list[float] = []
+        if kill_pid is not None:
+            slow.set()
+            killed = _kill_when_busy(kill_pid)
         import ray
 
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -161,18 +186,23 @@ def main_docker() -> None:
         replays[r.key.key] = (
             json.loads(rep.stdout) if rep.returncode == 0 else {"error": rep.stderr[-500:]}
         )
+
+    def ours() -> list[str]:
+        # this sweep's containers only (other tests may share the engine): a sandbox's run
+        # label is its sample's key
+        owners = subprocess.run(
+            ["docker", "ps", "-a", "--filter", "label=agentbench.run",
+             "--format", '{{.Label "agentbench.run"}}'], capture_output=True, text=True,
+        ).stdout.split()  # fmt: skip
+        keys = {r.key.key for r in results}
+        return [o for o in owners if o in keys]
+
+    before = ours()
     prune = subprocess.run(
         [sys.executable, "-m", "agentbench.cli", "sandbox", "prune"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    # this sweep's containers only (other tests may share the engine): a sandbox's run label
-    # is its sample's key
-    owners = subprocess.run(
-        ["docker", "ps", "-a", "--filter", "label=agentbench.run",
-         "--format", '{{.Label "agentbench.run"}}'], capture_output=True, text=True,
-    ).stdout.split()  # fmt: skip
-    keys = {r.key.key for r in results}
-    left = [o for o in owners if o in keys]
+    left = ours()
     print(
         json.dumps(
             {
@@ -183,14 +213,16 @@ def main_docker() -> None:
                 "replays": {k: {f: v.get(f) for f in ("n_actions", "n_differ", "error")}
                             for k, v in replays.items()},
                 "prune_rc": prune.returncode,
+                "containers_before_prune": before,
                 "containers_left": left,
+                "killed": bool(killed),
             }
         )
     )  # fmt: skip
 
 
 if __name__ == "__main__":
-    if sys.argv[4:5] == ["docker"]:
+    if sys.argv[4:5] and sys.argv[4].startswith("docker"):
         main_docker()
     else:
         main()

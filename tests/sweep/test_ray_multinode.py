@@ -74,3 +74,22 @@ def test_docker_samples_run_on_workers_can_be_viewed_replayed_and_pruned(
     assert all(r["error"] is None and r["n_differ"] == 0 for r in res["replays"].values()), res
     assert sorted(r["n_actions"] for r in res["replays"].values()) == [0, 1, 1, 2]
     assert res["prune_rc"] == 0 and res["containers_left"] == []
+
+
+@pytest.mark.docker
+def test_a_node_lost_under_docker_samples_leaves_no_container_after_prune(
+    cluster: dict[str, int], tmp_path: Path, base_image: str
+) -> None:
+    res = drive(f"docker-kill:{cluster['abw1']}")
+    assert res["killed"]
+    ray_rows, local_rows = res["ray"], res["local"]
+    assert sorted(ray_rows) == sorted(local_rows)  # 0 samples lost
+    assert {k: (v[0], v[1]["passed"]) for k, v in ray_rows.items()} == {
+        k: (v[0], v[1]["passed"]) for k, v in local_rows.items()
+    }
+    assert max(v[2] for v in ray_rows.values()) > 1  # the cut-off sample was retried
+    assert res["shipping_problems"] == []
+    # the lost node's sandboxes went with it: their supervisor ends when its owner's attach
+    # stream closes, SIGKILL included; prune finds nothing of this sweep either
+    assert res["containers_before_prune"] == []
+    assert res["prune_rc"] == 0 and res["containers_left"] == []
