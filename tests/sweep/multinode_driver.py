@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
+from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from sweep.conftest import CHAT_KIND, system_doc
