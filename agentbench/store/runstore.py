@@ -24,6 +24,8 @@ from agentbench.store.schema import (
     STORE_SCHEMA_VERSION,
     TRAJECTORY_DIR,
     connect,
+    on_read_only_fs,
+    read_only_uri,
     refuse_foreign,
     told,
 )
@@ -130,7 +132,14 @@ class RunStore(StoreQueries, StoreWrites):
             raise RuntimeError(f"{self.db_path}: run store is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.db_path)
+            if on_read_only_fs(self.run_dir):
+                # a run folder on a read-only mount (a shared archive): read it, never write
+                conn = sqlite3.connect(
+                    read_only_uri(self.db_path), uri=True, check_same_thread=False,
+                    isolation_level=None,
+                )  # fmt: skip
+            else:
+                conn = connect(self.db_path)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)

@@ -9,6 +9,7 @@ Layout of a run folder:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,34 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     return conn
+
+
+def on_read_only_fs(path: Path) -> bool:
+    """True when `path`'s filesystem is mounted read-only (nobody can write there)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def read_only_uri(db: Path) -> str:
+    """SQLite URI to read `db` without writing: `immutable` on a read-only mount, else `mode=ro`.
+
+    On a read-only mount SQLite cannot create the WAL index (-shm), so `mode=ro` fails; nobody can
+    write there, so reading the file as immutable is exact. A -wal file left there holds commits
+    an immutable read would miss: that is refused.
+    """
+    uri = db.resolve().as_uri()
+    if not on_read_only_fs(db.parent):
+        return f"{uri}?mode=ro"
+    wal = db.with_name(db.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        raise DataError(
+            f"the run store has writes not yet merged ({wal.name}) on a read-only filesystem",
+            path=str(db),
+            fix="copy the run folder somewhere writable and open the copy",
+        )
+    return f"{uri}?immutable=1"
 
 
 def refuse_foreign(db: Path) -> None:

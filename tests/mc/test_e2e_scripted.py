@@ -13,8 +13,8 @@ import pytest
 
 from agentbench.analysis.mc_report import MCReport, report_from_store, write_report
 from agentbench.metrics import decompose_kl
-from agentbench.models.scripted import Reply, ScriptedCall
 from agentbench.records import ChoiceOutcome, Usage
+from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.store.runstore import RunStore
 from agentbench.tasks.mc import MCTask, make_task
 from agentbench.tasks.mc.questions import LETTERS
@@ -339,8 +339,8 @@ def test_blocking_path_matches_the_async_path(tmp_path: Path) -> None:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from agentbench.models.scripted import ScriptedServer
     from agentbench.records import SampleKey
+    from agentbench.servers.scripted import ScriptedServer
     from tests.mc.sweeps import scripted_system
 
     spec = letter_spec(dataset={"source": "procedural", "n": 3, "difficulty": 2})
