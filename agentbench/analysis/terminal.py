@@ -1,38 +1,21 @@
 """A report's headline in a terminal 80 columns wide: estimates with their intervals stacked
-under them, few columns, the seeds' outcomes per instance, incoherence by length and the
-paired comparison (the HTML report has the full tables)."""
+under them, few columns, the seeds' outcomes per instance, incoherence by length, the
+paired comparison and the multiple-choice losses side by side (the HTML report has the
+full tables)."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from rich import box
 from rich.table import Table
 
+from agentbench.analysis.fmt import num, row_estimate, stacked
+from agentbench.analysis.types import MCSection, Report
 from agentbench.textsafe import safe
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from agentbench.analysis.report import Estimate, Report
-
-
-def stacked(e: Estimate | dict) -> str:  # type: ignore[type-arg]
-    """'0.123' over '[.100,.150]': the estimate and its interval on two short lines."""
-    est, lo, hi = (e["estimate"], e["low"], e["high"]) if isinstance(e, dict) else (
-        e.estimate, e.low, e.high)  # fmt: skip
-    if not math.isfinite(est):
-        return "n/a"
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return f"{est:.3f}"
-    return f"{est:.3f}\n[{_short(lo)},{_short(hi)}]"
-
-
-def _short(x: float) -> str:
-    """A number in at most 4 characters: 0.123 -> .12, -0.05 -> -.05, 1.0 -> 1.00."""
-    s = f"{x:.2f}"
-    return s.replace("0.", ".", 1) if s.startswith(("0.", "-0.")) else s
 
 
 def _table(title: str, cols: list[str]) -> Table:
@@ -77,12 +60,40 @@ def print_headline(rep: Report, out: Console) -> None:
                 by_len.add_row(safe(s.system), name, f"{c.mean_length:.1f}", stacked(c.incoherence))
     out.print(by_len)
     comp = rep.comparison
-    if comp and comp.get("pairs"):
+    if comp and comp.pairs:
         pairs = _table(f"paired: system − baseline, same instances ({conf})",
                        ["system", "Δresolved", "Δbias²", "Δvariance", "Δincoher."])  # fmt: skip
-        for p in comp["pairs"]:
+        for p in comp.pairs:
             pairs.add_row(
-                f"{safe(p['system'])}\n− {safe(p['baseline'])}", stacked(p["accuracy"]),
-                stacked(p["bias2"]), stacked(p["variance"]), stacked(p["incoherence"]),
+                f"{safe(p.system)}\n− {safe(p.baseline)}", stacked(p.accuracy),
+                stacked(p.bias2), stacked(p.variance), stacked(p.incoherence),
             )  # fmt: skip
         out.print(pairs)
+    if rep.mc is not None:
+        print_mc(rep.mc, out)
+
+
+def print_mc(mc: MCSection, out: Console) -> None:
+    """The multiple-choice section: per system incoherence under KL and under Brier, and the
+    0/1 bias and variance, side by side (METHODS.md §2); then its notes."""
+
+    rows = mc.side_by_side()
+    if rows:
+        t = _table("multiple choice: KL, Brier and 0/1 side by side (all questions)",
+                   ["system", "accuracy", "incoh. KL", "incoh. Brier", "0/1 bias",
+                    "0/1 var"])  # fmt: skip
+        for name, kl, br, zo in rows:
+            t.add_row(
+                safe(name), num(kl["accuracy"]), stacked(row_estimate(kl, "incoherence")),
+                stacked(row_estimate(br, "incoherence")), num(zo.bias) if zo else "n/a",
+                num(zo.variance) if zo else "n/a",
+            )  # fmt: skip
+        out.print(t)
+    if mc.open:
+        t = _table("open-ended answers: embedding variance", ["system", "n", "variance"])
+        for o in mc.open:
+            t.add_row(safe(o.system), f"{o.n_questions}×{o.n_unrolls}",
+                      f"{num(o.variance, 4)}\n[{num(o.variance_low, 4)},{num(o.variance_high, 4)}]")  # fmt: skip
+        out.print(t)
+    for n in mc.notes:
+        out.print(f"note: {safe(n)}", highlight=False)

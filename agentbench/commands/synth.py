@@ -86,7 +86,7 @@ def report(
     out: Path | None = typer.Option(None, help="Report folder (default: <run>/report)."),
 ) -> None:
     """Plots (PNG) and a JSON/markdown summary of a run folder."""
-    from agentbench.tasks.synthetic.report import write_report
+    from agentbench.analysis.synthetic import write_report
 
     if run is None:
         if config is None:

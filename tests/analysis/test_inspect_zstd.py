@@ -64,11 +64,12 @@ def test_options_flag_on_the_cli(tmp_path: Path) -> None:
 
 def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None:
     """KL, Brier and 0/1 for the prompt-only MC log; checked by hand on the 0/1 view."""
-    from agentbench.analysis.mc_report import report_from_store
+    from agentbench.analysis.build import build_report
 
     run = tmp_path / "r"
     import_inspect(run, ZSTD / "mc_prompt.eval", system="mock")
-    rep = report_from_store(run, groups=0, n_boot=50)
+    rep = build_report(run, groups=0, n_boot=50).mc
+    assert rep is not None
     assert set(rep.rows) == {"kl", "brier"}
     # answers: mc1 B,B,C (target B); mc2 C,A,? (C); mc3 B,B,B (B)
     # accuracy = mean(2/3, 1/3, 1) = 2/3

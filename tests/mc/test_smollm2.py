@@ -40,4 +40,4 @@ def test_demo_with_smollm2_writes_a_real_report(tmp_path: Path) -> None:
     assert sys["n_unrolls"] == 8 and sys["model"] == "smollm2-135m-instruct"
     assert 0 <= sys["n_unparsed"] <= 8  # counted, whatever the tiny model answers
     assert {r["half"] for r in rep["rows"]["kl"]} == {"all", "short", "long"}
-    assert (tmp_path / "report" / "index.html").stat().st_size > 2000
+    assert (tmp_path / "report" / "report.html").stat().st_size > 2000

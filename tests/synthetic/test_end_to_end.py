@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from agentbench.tasks.synthetic import experiment, report
+from agentbench.analysis import synthetic as report
+from agentbench.tasks.synthetic import experiment
 from agentbench.tasks.synthetic.config import load_config
 from agentbench.tasks.synthetic.rollout import rollout
 

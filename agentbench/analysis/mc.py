@@ -1,16 +1,15 @@
-"""The multiple-choice report: every view of METHODS.md §2a/§2c/§3 for the mc samples of a run.
+"""The report's multiple-choice section: every view of METHODS.md §2a/§2c/§3 for the
+multiple-choice samples of a run, however they were made (an mc sweep or an import).
 
-Views, each beside accuracy: incoherence against reasoning length (k equal-size question
-groups, optionally reusing a reference system's grouping), the per-question median split
-("overthinking"), incoherence per reasoning budget, the ensembling curve (bias² and variance
-against ensemble size), KL / Brier / 0-1 decompositions, unparsed-answer counts, and the
-embedding variance of open-ended answers. `build_report` computes; `write_report` adds the
-plots and the HTML page.
+Views, each beside accuracy: KL / Brier / 0-1 decompositions side by side, incoherence
+against reasoning length (k equal-size question groups, optionally reusing a reference
+system's grouping), the per-question median split ("overthinking"), incoherence per
+reasoning budget, the ensembling curve, unparsed-answer counts, and the embedding variance
+of open-ended answers.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
 
-from agentbench.errors import DataError, make_dir
+from agentbench.analysis.types import EnsembleRow, MCSection, OpenRow, SystemInfo, ZeroOneRow
+from agentbench.errors import DataError
 from agentbench.logging import get_logger
 from agentbench.metrics import (
     MetricsInputError,
@@ -29,87 +28,11 @@ from agentbench.metrics import (
     embedding_variance,
     ensemble_curve,
 )
-from agentbench.records import ChoiceOutcome, Record, SampleResult, SampleStatus, VectorOutcome
+from agentbench.records import ChoiceOutcome, SampleResult, SampleStatus, VectorOutcome
 
 log = get_logger(__name__)
 
 LOSSES = ("kl", "brier")
-
-
-class SystemInfo(Record):
-    """One system's settings and totals."""
-
-    name: str
-    model: str = ""
-    reasoning_budget: int | None = None
-    reasoning_effort: str | None = None
-    n_questions: int = 0
-    n_unrolls: int = 0
-    n_unparsed: int = 0
-    n_missing: int = 0
-    accuracy: float = float("nan")  # mean over questions of the fraction of correct unrolls
-    mean_length: float = float("nan")
-
-    @property
-    def budget_label(self) -> str | None:
-        """The reasoning budget or effort this system runs at, if any."""
-        if self.reasoning_budget is not None:
-            return f"{self.reasoning_budget} tok"
-        return self.reasoning_effort
-
-
-class ZeroOneRow(Record):
-    """Domingos 0/1 view of one system: mean bias and mean variance (no incoherence)."""
-
-    system: str
-    bias: float
-    variance: float
-
-
-class EnsembleRow(Record):
-    """One point of an ensembling curve."""
-
-    system: str
-    loss: str
-    size: int
-    n_ensembles: int
-    bias2: float
-    variance: float
-    error: float
-
-
-class OpenRow(Record):
-    """Open-ended answers of one system: embedding variance (mean over questions, interval)."""
-
-    system: str
-    n_questions: int
-    n_unrolls: int
-    variance: float
-    variance_low: float
-    variance_high: float
-    per_question: dict[str, float]
-
-
-class MCReport(Record):
-    """Everything the mc report shows; `rows[loss]` are metrics.decompose_table rows."""
-
-    run_dir: str
-    task: str | None = None
-    systems: list[SystemInfo]
-    groups: int | None = None
-    reference_system: str | None = None
-    rows: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
-    zero_one: list[ZeroOneRow] = Field(default_factory=list)
-    ensemble: list[EnsembleRow] = Field(default_factory=list)
-    open: list[OpenRow] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-
-    def row(self, loss: str, system: str, group: str = "all", half: str = "all") -> dict[str, Any]:
-        """The decomposition row of (system, group, half) under `loss`."""
-        for r in self.rows.get(loss, []):
-            if r["system"] == system and r["group"] == group and r["half"] == half:
-                return r
-        raise KeyError((loss, system, group, half))
 
 
 # ---------------------------------------------------------------- collecting
@@ -202,7 +125,7 @@ def _bootstrap_mean(
 # ---------------------------------------------------------------- building
 
 
-def build_report(
+def build_section(
     results: Iterable[SampleResult],
     systems: dict[str, dict[str, Any]] | None = None,
     *,
@@ -213,7 +136,7 @@ def build_report(
     n_boot: int = 1000,
     confidence: float = 0.9,
     seed: int = 0,
-) -> MCReport:
+) -> MCSection:
     """Compute every view from the samples (`systems`: name → SystemConfig dump, for budgets)."""
     table, extra, n_rows = collect(results)
     if n_rows == 0:
@@ -252,11 +175,10 @@ def build_report(
         min_r = min(min(counts[s].values()) for s in names)
         k_used = min(groups, n_q) if groups and n_q >= 2 else None
         if reference_system is not None and reference_system not in names:
-            raise DataError(
-                f"reference system {reference_system!r} is not in this run",
-                field="--reference",
-                fix=f"use one of {', '.join(names)}",
-            )
+            # the builder checked it names a system of the run: one without mc samples
+            notes.append(f"reference system {reference_system!r} has no mc samples: "
+                         "each system is grouped by its own lengths")  # fmt: skip
+            reference_system = None
         halves = min_r >= 4
         if not halves:
             notes.append("median split skipped: it needs at least 4 unrolls per question")
@@ -312,8 +234,7 @@ def build_report(
             infos[s].accuracy = float(all_row["accuracy"])
             infos[s].mean_length = float(all_row["mean_length"])
     open_rows = _open_rows(extra["vectors"], info, n_boot, confidence, seed)
-    return MCReport(
-        run_dir=run_dir,
+    return MCSection(
         task=task,
         systems=[infos[k] for k in sorted(infos)],
         groups=k_used,
@@ -367,7 +288,7 @@ def _open_rows(
     return out
 
 
-def report_from_store(
+def mc_section(
     run_dir: str | Path,
     *,
     task: str | None = None,
@@ -376,8 +297,8 @@ def report_from_store(
     n_boot: int = 1000,
     confidence: float = 0.9,
     seed: int = 0,
-) -> MCReport:
-    """Build the report from a run folder (only mc samples; `task` picks one task)."""
+) -> MCSection | None:
+    """The section of a run folder's mc samples (`task` picks one task); None without any."""
     from agentbench.sweep.store import RunStore
 
     with RunStore.open(run_dir) as store:
@@ -395,10 +316,10 @@ def report_from_store(
             )
         chosen = [task] if task else mc_tasks
         if not chosen:
-            raise DataError("this run has no mc task", path=str(run_dir), fix="run an mc sweep")
+            return None
         results = [r for t in chosen for r in store.iter_results(task=t, order="cell")]
         systems = {row.name: row.config.model_dump(mode="json") for row in store.systems()}
-    return build_report(
+    return build_section(
         results,
         systems,
         run_dir=str(run_dir),
@@ -409,26 +330,3 @@ def report_from_store(
         confidence=confidence,
         seed=seed,
     )
-
-
-def write_report(report: MCReport, out_dir: str | Path) -> Path:
-    """Write report.json, the PNG plots and index.html into `out_dir`; returns the HTML path."""
-    from agentbench.analysis.mc_html import render_html
-    from agentbench.analysis.mc_plots import make_plots
-
-    out = make_dir(Path(out_dir), what="the report folder", fix="pass a writable --out folder")
-    (out / "report.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
-    plots = make_plots(report, out)
-    html = out / "index.html"
-    tmp = html.with_suffix(".html.tmp")
-    tmp.write_text(render_html(report, plots), encoding="utf-8")
-    tmp.replace(html)  # never a half-written page
-    return html
-
-
-def fmt_ci(row: dict[str, Any], name: str, digits: int = 3) -> str:
-    """`est [low, high]` for a decomposition row's statistic."""
-    est, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
-    if est is None or (isinstance(est, float) and math.isnan(est)):
-        return "n/a"
-    return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
