@@ -81,3 +81,30 @@ def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None
     assert zo.bias == pytest.approx((0 + 1 + 0) / 3)
     r = run_cli("mc", "report", str(run), "--groups", "0", "--boot", "20", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_report_cli_on_an_imported_mc_run_shows_kl_brier_and_zero_one(tmp_path: Path) -> None:
+    """`agentbench report` (the one report) on the prompt-only MC log: the three views side by
+    side in 80 columns, the same numbers as the section, and in the HTML page."""
+    import re
+
+    from agentbench.analysis.build import build_report
+
+    run = tmp_path / "r"
+    import_inspect(run, ZSTD / "mc_prompt.eval", system="mock")
+    r = run_cli("report", str(run), "--boot", "50", "--detail-boot", "20", "--groups", "1",
+                cwd=tmp_path, env={"COLUMNS": "80"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    assert "KL, Brier and 0/1 side by side" in r.stdout
+    # accuracy 2/3; 0/1 bias (0 + 1 + 0)/3 and variance (1/3 + 1/3 + 0)/3, as computed above
+    line = next(
+        ln for ln in r.stdout.splitlines() if ln.lstrip().startswith("mock") and "0.333" in ln
+    )
+    assert re.search(r"0\.667 .* 0\.333 +0\.222", line), line
+    mc = build_report(run, n_boot=50, detail_boot=20, groups=1).mc
+    assert mc is not None
+    kl, brier = mc.row("kl", "mock"), mc.row("brier", "mock")
+    assert f"{kl['incoherence']:.3f}" in line and f"{brier['incoherence']:.3f}" in line
+    page = (run / "report" / "report.html").read_text()
+    assert "BRIER decomposition" in page and "0/1 view (Domingos)" in page
