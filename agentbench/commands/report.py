@@ -188,6 +188,7 @@ class Source(StrEnum):
     MINI_SWE_AGENT = "mini-swe-agent"
     INSPECT = "inspect"
     SWEBENCH_HARNESS = "swebench-harness"
+    TABLE = "table"
 
 
 @app.command("import")
@@ -198,7 +199,8 @@ def import_(
         list[Path],
         typer.Argument(
             help="mini-swe-agent: its output folder; inspect: one or more .eval logs; "
-            "swebench-harness: logs/run_evaluation/<run_id> folders, one per seed."
+            "swebench-harness: logs/run_evaluation/<run_id> folders, one per seed; "
+            "table: one CSV/JSONL/Parquet answer table."
         ),
     ],
     reports: Annotated[
@@ -219,10 +221,17 @@ def import_(
     ] = None,
     options: Annotated[
         int | None,
-        typer.Option(help="inspect: read every sample as multiple choice with N options."),
+        typer.Option(help="inspect, table: read every sample as multiple choice with N options."),
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="table: KEY=COLUMN for question, system, seed, answer, target, length, "
+            "options (default: the key itself). Repeat it."
+        ),
     ] = None,
 ) -> None:
-    """Import mini-swe-agent trajectories + SWE-bench reports, or inspect_ai .eval logs."""
+    """Import mini-swe-agent runs, inspect_ai .eval logs, SWE-bench harness runs or answer tables."""
     from agentbench.errors import ConfigError
 
     if source is Source.MINI_SWE_AGENT:
@@ -240,6 +249,17 @@ def import_(
                 task=task or "swebench", dataset=dataset,
             )
         ]  # fmt: skip
+    elif source is Source.TABLE:
+        from agentbench.importers.table import import_table
+
+        if len(inputs) != 1:
+            raise ConfigError(
+                f"table imports one file at a time, got {len(inputs)}", field="INPUTS",
+                fix="import each table on its own (or concatenate them)",
+            )  # fmt: skip
+        summaries = import_table(
+            run_dir, inputs[0], task=task, columns=column or [], options=options
+        )
     elif source is Source.SWEBENCH_HARNESS:
         from agentbench.importers.swebench_harness import import_swebench_harness
 

@@ -228,8 +228,6 @@ def run_cmd(
     if max_cost is not None:
         spec = spec.model_copy(update={"cost_limit_usd": max_cost})
     rd = run_dir or spec.resolved_run_dir()
-    if plan:
-        _print_plan(spec, rd, executor, ray_num_cpus, ray_cpus_per_sample)
     _term_as_interrupt()
     try:
         with _LiveProgress(progress and err.is_terminal) as live:
@@ -245,6 +243,13 @@ def run_cmd(
                 wait=wait,
                 on_wait=lambda who: err.print(
                     f"waiting: another run is writing {rd} ({who})", markup=False, highlight=False
+                ),
+                # printed once the folder is ours: a run refused by the lock prints no plan,
+                # and the plan's start-up no longer delays taking the lock
+                on_locked=(
+                    (lambda: _print_plan(spec, rd, executor, ray_num_cpus, ray_cpus_per_sample))
+                    if plan
+                    else None
                 ),
             )
     except KeyboardInterrupt:

@@ -204,11 +204,13 @@ def run_sweep(
     source: str | None = None,
     wait: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    on_locked: Callable[[], None] | None = None,
 ) -> SweepSummary:
     """Run every sample of `spec` not yet done into its run folder; resumable at any point.
 
     `source` (the spec file) is named in errors about a task or system of the spec. One
-    writer at a time: a folder another run holds is refused, or waited for with `wait`.
+    writer at a time: a folder another run holds is refused, or waited for with `wait`;
+    `on_locked` runs once the folder is this run's (e.g. to print the plan).
     """
     tasks = _build_tasks(spec, task_factory, source)
     _check_systems(spec, tasks, source)  # before the run folder exists: nothing half-written
@@ -217,6 +219,8 @@ def run_sweep(
     made = _first_missing(rd)
     make_dir(rd, what="the run folder", fix="pass a writable folder path for the run")
     with run_folder_lock(rd, wait=wait, on_wait=on_wait):
+        if on_locked is not None:
+            on_locked()
         try:
             return _sweep(
                 spec,

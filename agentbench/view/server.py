@@ -2,13 +2,15 @@
 
 A fixed pool (not a thread per request) keeps the number of SQLite connections bounded:
 the run store keeps one reader per thread. HTTP/1.0 closes each connection after its
-response, and a connection that sends no request within the idle timeout is dropped, so
-idle or half-open connections (a browser's speculative preconnects, a port scanner) hold a
-worker for seconds at most, never forever.
+response. A connection that sends nothing within the idle timeout is dropped, and one whose
+request line and headers are not all in within the head deadline is cut, however slowly
+it drips bytes: idle, half-open or slow-drip clients (a browser's speculative preconnects,
+a port scanner, a slowloris) hold a worker for seconds at most, never forever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +26,24 @@ log = get_logger(__name__)
 
 HOST = "127.0.0.1"  # never other hosts: the pages show prompts, code and costs
 IDLE_TIMEOUT_S = 5.0  # a connection that sends nothing for this long is closed
+HEAD_DEADLINE_S = 10.0  # the whole request head must arrive within this long
+
+
+def _cut(conn: socket.socket) -> None:
+    """Unblock a worker stuck reading a slow request head: its next read sees EOF."""
+    with contextlib.suppress(OSError):  # already closed by the worker
+        conn.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: ViewServer
     protocol_version = "HTTP/1.0"
+
+    def parse_request(self) -> bool:
+        """Parse the request line and headers; the head deadline stops counting here."""
+        ok = super().parse_request()
+        self.server.head_read()
+        return ok
 
     def do_GET(self) -> None:
         self._respond(body=True)
@@ -64,6 +79,8 @@ class ViewServer(HTTPServer):
     ) -> None:
         self.site = site
         self.idle_timeout_s = idle_timeout_s
+        self.head_deadline_s = HEAD_DEADLINE_S
+        self._timers = threading.local()  # the head deadline of the connection this thread serves
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="view")
         try:
             super().__init__((HOST, port), _Handler)
@@ -89,6 +106,12 @@ class ViewServer(HTTPServer):
         self._pool.submit(self._work, request, client_address)
 
     def _work(self, request: Any, client_address: Any) -> None:
+        # a per-read timeout alone lets a client sending a byte every few seconds hold the
+        # worker forever: the timer cuts the connection if the head is not in by the deadline
+        timer = threading.Timer(self.head_deadline_s, _cut, (request,))
+        timer.daemon = True
+        self._timers.timer = timer
+        timer.start()
         try:
             # every read and write of this connection: a silent client times out, freeing the worker
             request.settimeout(self.idle_timeout_s)
@@ -96,7 +119,14 @@ class ViewServer(HTTPServer):
         except Exception:
             self.handle_error(request, client_address)
         finally:
+            timer.cancel()
             self.shutdown_request(request)
+
+    def head_read(self) -> None:
+        """The connection this thread serves has sent its whole head: no deadline any more."""
+        timer: threading.Timer | None = getattr(self._timers, "timer", None)
+        if timer is not None:
+            timer.cancel()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log (never print) a failed connection; broken pipes from closed tabs are routine."""

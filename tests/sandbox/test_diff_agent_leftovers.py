@@ -78,7 +78,14 @@ def test_processes_left_running_are_stopped_so_the_tree_is_settled(sandbox: Dock
         "nohup sh -c 'while :; do sleep 0.01; done' >/dev/null 2>&1 & sleep 0.3"
     )
     assert r.exit_code == 0, r.output
-    assert _count(sandbox, "sleep") >= 2
+    # Still running: both logs grow, and the two `sh` loops are alive (a count of `sleep`
+    # raced with the loops' instants between sleeps on a loaded machine).
+    grows = sandbox.exec(
+        "cd /repo && a=$(cat job.log daemon.log | wc -c); sleep 0.3; "
+        "b=$(cat job.log daemon.log | wc -c); test $b -gt $a"
+    )
+    assert grows.exit_code == 0, grows.output
+    assert _count(sandbox, "sh") >= 2
     sandbox.exec("cd /tmp && export KEEP=1")
     first = sandbox.diff(base, repo="/repo")
     assert "job.log" in first and "daemon.log" in first

@@ -3,7 +3,9 @@ then the same sweep locally; optionally SIGKILLs one worker's raylet mid-sweep. 
 
 Started by test_ray_multinode.py on the head's namespace, with the run folders on a tmpfs of a
 private mount namespace: the workers cannot see them, so every file must come back through Ray.
-argv: run root, Ray address, bridge address to bind the scripted model on, [raylet pid to kill].
+argv: run root, Ray address, bridge address to bind the scripted model on, then either a raylet
+pid to kill or `docker`: the agentbench-tiny suite in Docker sandboxes, then the viewer,
+`agentbench replay` and `agentbench sandbox prune` on what the workers ran.
 """
 
 from __future__ import annotations
@@ -105,5 +107,81 @@ def main() -> None:
     )
 
 
+def main_docker() -> None:
+    """A Docker sweep on the cluster and locally; viewer, replay and prune on the Ray run."""
+    import subprocess
+
+    from analysis.test_scripted_sweep_docker import PLANS, TINY
+
+    from agentbench.models.scripted import replies_by_seed
+    from agentbench.sweep.store import RunStore
+    from agentbench.view import paths
+    from agentbench.view.runs import open_runs
+    from agentbench.view.site import Site
+
+    root, address, host = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    with ScriptedServer(replies_by_seed(PLANS), host=host) as srv:
+        doc = {
+            "name": "multinode-docker",
+            "tasks": [{"kind": "swebench", "dataset": str(TINY), "filter": "calc-1"}],
+            "systems": [{"name": "scripted", "scaffold": "bash-react",
+                         "model": {"provider": "scripted", "name": "s", "base_url": srv.base_url}}],
+            "seeds": 4,
+            "concurrency": {"samples": 2},
+        }  # fmt: skip
+        spec = validate_spec(doc, "multinode_driver")
+        run_sweep(spec, run_dir=root / "local")
+        import ray
+
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        run_sweep(spec, run_dir=root / "ray", executor="ray", ray_address=address)
+        ray.shutdown()
+    run = root / "ray"
+    site = Site(open_runs([run]))
+    pages, replays = {}, {}
+    with RunStore.open(run) as store:
+        results = list(store.iter_results())
+    for r in results:
+        page = site.render("/" + paths.trajectory(0, r.key.key))
+        pages[r.key.key] = [page.status, "return a * b" in page.body.decode()]
+        traj = run / (r.trajectory_path or "-")
+        rep = subprocess.run(
+            [sys.executable, "-m", "agentbench.cli", "replay", str(traj), "--json"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        replays[r.key.key] = (
+            json.loads(rep.stdout) if rep.returncode == 0 else {"error": rep.stderr[-500:]}
+        )
+    prune = subprocess.run(
+        [sys.executable, "-m", "agentbench.cli", "sandbox", "prune"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    # this sweep's containers only (other tests may share the engine): a sandbox's run label
+    # is its sample's key
+    owners = subprocess.run(
+        ["docker", "ps", "-a", "--filter", "label=agentbench.run",
+         "--format", '{{.Label "agentbench.run"}}'], capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    keys = {r.key.key for r in results}
+    left = [o for o in owners if o in keys]
+    print(
+        json.dumps(
+            {
+                "local": _rows(root / "local"),
+                "ray": _rows(run),
+                "shipping_problems": _shipped(run),
+                "pages": pages,
+                "replays": {k: {f: v.get(f) for f in ("n_actions", "n_differ", "error")}
+                            for k, v in replays.items()},
+                "prune_rc": prune.returncode,
+                "containers_left": left,
+            }
+        )
+    )  # fmt: skip
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[4:5] == ["docker"]:
+        main_docker()
+    else:
+        main()

@@ -37,7 +37,6 @@ def _start(spec_path: Path) -> subprocess.Popen[bytes]:
             "run",
             str(spec_path),
             "--no-progress",
-            "--no-plan",
         ],
         env=_env(),
         stdout=subprocess.PIPE,

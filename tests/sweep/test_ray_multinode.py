@@ -186,3 +186,23 @@ def test_lost_worker_node_loses_nothing(cluster: dict[str, int], tmp_path: Path)
     # before its call), one record per sample, and only the cut-off samples were repeated
     assert 12 <= res["calls_ray"] <= sum(attempts.values())
     assert res["shipping_problems"] == []
+
+
+@pytest.mark.docker
+def test_docker_samples_run_on_workers_can_be_viewed_replayed_and_pruned(
+    cluster: dict[str, int], tmp_path: Path, base_image: str
+) -> None:
+    res = _drive(tmp_path, "docker")
+
+    def vectors(rows: dict) -> dict:  # grading times and log excerpts differ run to run
+        return {k: (v[0], v[1]["passed"], v[1]["resolved"]) for k, v in rows.items()}
+
+    assert len(res["local"]) == 4 and vectors(res["ray"]) == vectors(res["local"])
+    assert res["shipping_problems"] == []
+    # every trajectory page renders from the driver's folder; the fixing seeds show their sed
+    assert {k: v[0] for k, v in res["pages"].items()} == dict.fromkeys(res["local"], 200)
+    assert sum(v[1] for v in res["pages"].values()) == 3  # seeds 0, 2, 3 ran the fix
+    # replay re-runs each recorded action in a fresh sandbox here: same observations
+    assert all(r["error"] is None and r["n_differ"] == 0 for r in res["replays"].values()), res
+    assert sorted(r["n_actions"] for r in res["replays"].values()) == [0, 1, 1, 2]
+    assert res["prune_rc"] == 0 and res["containers_left"] == []

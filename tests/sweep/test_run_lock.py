@@ -52,7 +52,6 @@ def _with_wait(spec: Path) -> subprocess.Popen[bytes]:
             "run",
             str(spec),
             "--no-progress",
-            "--no-plan",
             "--wait",
         ],
         env=_env(),
@@ -69,10 +68,11 @@ def test_a_second_run_is_refused_and_names_the_holder(
     first = _start(spec)
     _wait_for(run, 1, first)
     second = _start(spec)
-    _, err2 = second.communicate(timeout=120)
-    _, err1 = first.communicate(timeout=120)
+    out2, err2 = second.communicate(timeout=120)
+    out1, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 2, err2
+    assert b"plan: " in out1 and b"plan: " not in out2  # the plan is printed under the lock
     lines = [ln for ln in err2.decode().splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in err2.decode(), err2
     assert "another agentbench run is writing this folder" in lines[0]
@@ -91,6 +91,7 @@ def test_wait_queues_behind_the_holder(tmp_path: Path, seed_spec: dict[str, Any]
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
     assert f"pid {first.pid}" in err2.decode() and "waiting" in err2.decode()
     assert b"12 samples planned" in out2
+    assert out2.index(b"plan: ") < out2.index(b"12 samples planned")  # its plan, once it held it
     _each_once(run)  # the waiter found everything done and ran nothing again
 
 

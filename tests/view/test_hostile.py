@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -119,5 +121,48 @@ def test_idle_connections_do_not_hang_the_viewer(site: Site) -> None:
             assert c.get("/").status_code == 200
     finally:
         for s in idle:
+            s.close()
+        server.stop()
+
+
+def test_slow_drip_clients_do_not_hold_the_workers(site: Site) -> None:
+    # slowloris: each client sends a byte of its head more often than the idle timeout, so
+    # only the head deadline can free the worker it holds
+    server = ViewServer(site, port=0, workers=2)
+    server.idle_timeout_s = 2.0
+    server.head_deadline_s = 1.0
+    server.start()
+    drips = []
+    try:
+        host, port = server.server_address[:2]
+        for _ in range(2):  # as many dripping clients as workers
+            s = socket.create_connection((str(host), port))
+            s.sendall(b"GET / HTTP/1.0\r\nX-Drip: ")
+            drips.append(s)
+        stop = threading.Event()
+
+        def drip() -> None:
+            while not stop.wait(0.2):
+                for s in drips:
+                    with contextlib.suppress(OSError):  # cut by the server: as it should
+                        s.sendall(b"a")
+
+        t = threading.Thread(target=drip, daemon=True)
+        t.start()
+        try:
+            with httpx.Client(base_url=server.url, timeout=30) as c:  # a hang, not a timing
+                assert c.get("/").status_code == 200
+            for s in drips:  # the server closed the slow connections
+                s.settimeout(10)
+                try:
+                    got = s.recv(1024)
+                except ConnectionResetError:  # it kept dripping into the closed socket
+                    got = b""
+                assert got == b""
+        finally:
+            stop.set()
+            t.join()
+    finally:
+        for s in drips:
             s.close()
         server.stop()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError, InfraError, UserError
@@ -20,6 +20,7 @@ from agentbench.records import (
     SampleStatus,
     TestOutcome,
 )
+from agentbench.sandbox.mirror import check_registry
 from agentbench.tasks.swebench import grading
 from agentbench.tasks.swebench.dataset import Dataset, load_dataset, select
 from agentbench.tasks.swebench.environment import DETERMINISM_ENV, WORKDIR, ensure_image
@@ -48,6 +49,8 @@ class SWEBenchTaskSpec(BaseModel):
     shuffle_seed: int | None = None
     image_source: Literal["build", "prebuilt"] = "build"
     ca_bundle: str | None = None
+    # HOST:PORT of a registry `agentbench sandbox push` filled: nodes pull images, not build
+    registry: Annotated[str, AfterValidator(check_registry)] | None = None
     test_timeout_s: float = Field(default=1800.0, gt=0)
     regrade: int = Field(default=1, ge=1)
     mem_limit: str | None = None
@@ -120,6 +123,7 @@ class SWEBenchTask:
                     self.dataset.suite,
                     source=self.spec.image_source,
                     ca_bundle=self.spec.ca_bundle,
+                    mirror=self.spec.registry,
                 )
                 self._images[inst.instance_id] = tag
             return tag
