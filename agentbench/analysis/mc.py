@@ -20,7 +20,6 @@ import numpy as np
 
 from agentbench.analysis.types import EnsembleRow, MCSection, OpenRow, SystemInfo, ZeroOneRow
 from agentbench.errors import DataError
-from agentbench.logging import get_logger
 from agentbench.metrics import (
     MetricsInputError,
     decompose_table,
@@ -29,8 +28,6 @@ from agentbench.metrics import (
     ensemble_curve,
 )
 from agentbench.records import ChoiceOutcome, SampleResult, SampleStatus, VectorOutcome
-
-log = get_logger(__name__)
 
 LOSSES = ("kl", "brier")
 
@@ -84,14 +81,8 @@ def _system_arrays(table: dict[str, list[Any]], system: str) -> tuple[np.ndarray
     """(Q, R, C) probabilities and (Q,) targets of one system, R = the fewest unrolls."""
     by_q: dict[str, list[tuple[int, list[float]]]] = defaultdict(list)
     target: dict[str, int] = {}
-    for q, s, seed, o, t in zip(
-        table["question"],
-        table["system"],
-        table["seed"],
-        table["outcome"],
-        table["target"],
-        strict=True,
-    ):
+    cols = (table[k] for k in ("question", "system", "seed", "outcome", "target"))
+    for q, s, seed, o, t in zip(*cols, strict=True):
         if s == system:
             by_q[q].append((seed, o))
             target[q] = t
@@ -288,17 +279,9 @@ def _open_rows(
     return out
 
 
-def mc_section(
-    run_dir: str | Path,
-    *,
-    task: str | None = None,
-    groups: int = 5,
-    reference_system: str | None = None,
-    n_boot: int = 1000,
-    confidence: float = 0.9,
-    seed: int = 0,
-) -> MCSection | None:
-    """The section of a run folder's mc samples (`task` picks one task); None without any."""
+def mc_section(run_dir: str | Path, *, task: str | None = None, **options: Any) -> MCSection | None:
+    """The section of a run folder's mc samples (`task` picks one task; `options` are
+    build_section's); None when the run has no multiple-choice task."""
     from agentbench.sweep.store import RunStore
 
     with RunStore.open(run_dir) as store:
@@ -319,14 +302,4 @@ def mc_section(
             return None
         results = [r for t in chosen for r in store.iter_results(task=t, order="cell")]
         systems = {row.name: row.config.model_dump(mode="json") for row in store.systems()}
-    return build_section(
-        results,
-        systems,
-        run_dir=str(run_dir),
-        task=task,
-        groups=groups,
-        reference_system=reference_system,
-        n_boot=n_boot,
-        confidence=confidence,
-        seed=seed,
-    )
+    return build_section(results, systems, run_dir=str(run_dir), task=task, **options)

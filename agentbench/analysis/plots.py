@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from agentbench.analysis.fmt import row_estimate
 from agentbench.analysis.types import Comparison, Estimate, MCSection, Report
 from agentbench.textsafe import plain
 
@@ -137,47 +138,33 @@ def halves_plot(rep: Report) -> bytes:
 # ---------------------------------------------------------------- multiple-choice section
 
 
-def _row_err(rows: list[dict[str, Any]], name: str) -> list[list[float]]:
-    """Asymmetric error bars of decomposition rows (clipped at 0, none for NaN)."""
-    lo = [max(0.0, r[name] - r[f"{name}_low"]) if not math.isnan(r[name]) else 0.0 for r in rows]
-    hi = [max(0.0, r[f"{name}_high"] - r[name]) if not math.isnan(r[name]) else 0.0 for r in rows]
-    return [lo, hi]
-
-
-def _group_rows(mc: MCSection, loss: str, system: str) -> list[dict[str, Any]]:
-    return [
-        r for r in mc.rows.get(loss, [])
-        if r["system"] == system and r["group"] != "all" and r["half"] == "all"
-    ]  # fmt: skip
+def _ests(rows: list[dict[str, Any]], name: str) -> list[Estimate]:
+    return [row_estimate(r, name) for r in rows]
 
 
 def mc_length_plot(mc: MCSection) -> bytes | None:
     """Incoherence (KL, Brier) and accuracy per question group of mean reasoning length."""
     if not mc.groups or not mc.rows:
         return None
+
+    def rows(loss: str, system: str) -> list[dict[str, Any]]:
+        return [r for r in mc.rows.get(loss, [])
+                if r["system"] == system and r["group"] != "all" and r["half"] == "all"]  # fmt: skip
+
     fig = figure(14.0, 4.0)
     axes = fig.subplots(1, 3)
-    for ax, loss in zip(axes[:2], ("kl", "brier"), strict=True):
-        for s in mc.systems:
-            rows = _group_rows(mc, loss, s.name)
-            if rows:
-                ax.errorbar([r["mean_length"] for r in rows], [r["incoherence"] for r in rows],
-                            yerr=_row_err(rows, "incoherence"), marker="o", capsize=3,
-                            label=_name(s.name))  # fmt: skip
+    names = [s.name for s in mc.systems if rows("kl", s.name)]
+    panels = (("kl", "incoherence", "Incoherence vs length (kl)"),
+              ("brier", "incoherence", "Incoherence vs length (brier)"),
+              ("kl", "accuracy", "Accuracy vs length"))  # fmt: skip
+    for ax, (loss, stat, title) in zip(axes, panels, strict=True):
+        sel = [rows(loss, n) for n in names]
+        _lines(ax, [[r["mean_length"] for r in rs] for rs in sel],
+               [_ests(rs, stat) for rs in sel], [_name(n) for n in names])  # fmt: skip
         ax.set_xlabel("mean reasoning length (tokens), per question group")
-        ax.set_ylabel(f"incoherence ({loss})")
+        ax.set_ylabel(stat if stat == "accuracy" else f"incoherence ({loss})")
         ax.set_ylim(0, 1)
-        ax.set_title(f"Incoherence vs length ({loss})")
-    for s in mc.systems:
-        rows = _group_rows(mc, "kl", s.name)
-        if rows:
-            axes[2].errorbar([r["mean_length"] for r in rows], [r["accuracy"] for r in rows],
-                             yerr=_row_err(rows, "accuracy"), marker="s", capsize=3,
-                             label=_name(s.name))  # fmt: skip
-    axes[2].set_xlabel("mean reasoning length (tokens)")
-    axes[2].set_ylabel("accuracy")
-    axes[2].set_ylim(0, 1)
-    axes[2].set_title("Accuracy vs length")
+        ax.set_title(title)
     axes[2].legend(fontsize=7)
     return png(fig)
 
@@ -201,7 +188,7 @@ def mc_halves_plot(mc: MCSection) -> bytes | None:
         for j, half in enumerate(("short", "long")):
             sel = [next(r for r in rows if r["system"] == n and r["half"] == half) for n in names]
             xs = [i + (j - 0.5) * width for i in range(len(names))]
-            ax.bar(xs, [r[stat] for r in sel], width, yerr=_row_err(sel, stat), capsize=3,
+            ax.bar(xs, [r[stat] for r in sel], width, yerr=_err(_ests(sel, stat)), capsize=3,
                    label=f"{half} half")  # fmt: skip
         ax.set_xticks(range(len(names)), [_name(n) for n in names], rotation=20, fontsize=8)
         ax.set_ylim(0, 1)
@@ -224,11 +211,9 @@ def mc_budget_plot(mc: MCSection) -> bytes | None:
         ss.sort(key=lambda s: (s.reasoning_budget or 0, str(s.reasoning_effort)))
         rows = [mc.row("kl", s.name) for s in ss]
         labels = [s.budget_label for s in ss]
-        axes[0].errorbar(labels, [r["incoherence"] for r in rows],
-                         yerr=_row_err(rows, "incoherence"), marker="o", capsize=3,
-                         label=_name(model))  # fmt: skip
-        axes[1].errorbar(labels, [r["accuracy"] for r in rows], yerr=_row_err(rows, "accuracy"),
-                         marker="s", capsize=3, label=_name(model))  # fmt: skip
+        for ax, stat in zip(axes, ("incoherence", "accuracy"), strict=True):
+            ax.errorbar(labels, [r[stat] for r in rows], yerr=_err(_ests(rows, stat)), marker="o",
+                        capsize=3, label=_name(model))  # fmt: skip
     axes[0].set_title("Incoherence (KL) per reasoning budget")
     axes[1].set_title("Accuracy per reasoning budget")
     for ax in axes:

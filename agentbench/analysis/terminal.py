@@ -46,18 +46,18 @@ def print_headline(rep: Report, out: Console) -> None:
         seeds = _table("seeds side by side: 1 = test passes, (actions); ≠ = distinct vectors",
                        ["instance", "system", "seeds", "≠"])  # fmt: skip
         for row in rep.seed_outcomes:
-            cell = "  ".join(f"{o.passed}({o.n_actions:.0f})" for o in row.seeds)
+            cell = "  ".join(f"{o.passed}({num(o.n_actions, 0)})" for o in row.seeds)
             seeds.add_row(safe(row.instance_id), safe(row.system), cell, str(row.n_distinct))
         out.print(seeds)
     by_len = _table("incoherence vs action count (groups by mean length; halves)",
                     ["system", "group", "actions", "incoherence"])  # fmt: skip
     for s in rep.systems:
         for g in s.groups:
-            by_len.add_row(safe(s.system), str(g.group), f"{g.cell.mean_length:.1f}",
+            by_len.add_row(safe(s.system), str(g.group), num(g.cell.mean_length, 1),
                            stacked(g.cell.incoherence))  # fmt: skip
         for name, c in (("short half", s.short_half), ("long half", s.long_half)):
             if c is not None:
-                by_len.add_row(safe(s.system), name, f"{c.mean_length:.1f}", stacked(c.incoherence))
+                by_len.add_row(safe(s.system), name, num(c.mean_length, 1), stacked(c.incoherence))
     out.print(by_len)
     comp = rep.comparison
     if comp and comp.pairs:
