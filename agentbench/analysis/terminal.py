@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 
 from agentbench.analysis.fmt import num, row_estimate, stacked
-from agentbench.analysis.types import MCSection, Report
+from agentbench.analysis.types import Comparison, MCSection, Report
 from agentbench.textsafe import safe
 
 if TYPE_CHECKING:
@@ -61,16 +61,38 @@ def print_headline(rep: Report, out: Console) -> None:
     out.print(by_len)
     comp = rep.comparison
     if comp and comp.pairs:
-        pairs = _table(f"paired: system − baseline, same instances ({conf})",
-                       ["system", "Δresolved", "Δbias²", "Δvariance", "Δincoher."])  # fmt: skip
-        for p in comp.pairs:
-            pairs.add_row(
-                f"{safe(p.system)}\n− {safe(p.baseline)}", stacked(p.accuracy),
-                stacked(p.bias2), stacked(p.variance), stacked(p.incoherence),
-            )  # fmt: skip
-        out.print(pairs)
+        out.print(_pairs(comp, f"paired: system − baseline, same instances ({conf})"))
     if rep.mc is not None:
         print_mc(rep.mc, out)
+
+
+STATS = ("accuracy", "bias2", "variance", "incoherence")
+
+
+def _pairs(comp: Comparison, title: str) -> Table:
+    """Each system minus the baseline; * marks an interval that excludes 0."""
+    t = _table(
+        title + "; * = excludes 0", ["system", "Δresolved", "Δbias²", "Δvariance", "Δincoher."]
+    )
+    for p in comp.pairs:
+        cells = [
+            stacked(getattr(p, k)).replace("\n", " *\n" if p.clear(k) else "\n", 1) for k in STATS
+        ]
+        t.add_row(f"{safe(p.system)}\n− {safe(p.baseline)}", *cells)
+    return t
+
+
+def print_comparison(comp: Comparison, out: Console) -> None:
+    """A comparison: the systems on the shared instances, then the paired differences."""
+    conf = f"{comp.confidence:.0%} CI"
+    t = _table(f"{comp.kind}: {comp.n_shared} shared instances ({conf})",
+               ["system", "resolved", "bias²", "variance", "incoherence"])  # fmt: skip
+    for s in comp.systems:
+        t.add_row(safe(s.system), *(stacked(getattr(s.cell, k)) for k in STATS))
+    out.print(t)
+    out.print(_pairs(comp, f"paired differences: system − baseline ({conf})"))
+    for w in comp.warnings:
+        out.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
 
 
 def print_mc(mc: MCSection, out: Console) -> None:

@@ -129,7 +129,7 @@ def compare(
 ) -> None:
     """Systems side by side on their shared instances; paired intervals for the differences."""
     from agentbench.analysis.compare import compare_runs
-    from agentbench.analysis.fmt import est
+    from agentbench.analysis.terminal import print_comparison
     from agentbench.analysis.write import write_comparison
 
     comps = compare_runs(
@@ -142,41 +142,7 @@ def compare(
         nested=nested,
     )
     for comp in comps:
-        t = Table(title=f"{comp.kind}: {comp.n_shared} shared instances ({comp.confidence:.0%} CI)")
-        for col in ("system", "resolved / acc.", "bias²", "variance", "incoherence"):
-            t.add_column(col, justify="left" if col == "system" else "right")
-        for s in comp.systems:
-            c = s.cell
-            t.add_row(
-                safe(s.system),
-                est(c.accuracy),
-                est(c.bias2),
-                est(c.variance),
-                est(c.incoherence),
-            )
-        out.print(t)
-        d = Table(title="paired differences (system − baseline); * = interval excludes 0")
-        for col in (
-            "system",
-            "baseline",
-            "Δ resolved / acc.",
-            "Δ bias²",
-            "Δ variance",
-            "Δ incoherence",
-        ):
-            d.add_column(col, justify="left" if col in ("system", "baseline") else "right")
-        for p in comp.pairs:
-            d.add_row(
-                safe(p.system),
-                safe(p.baseline),
-                *(
-                    est(getattr(p, k)) + (" *" if p.clear(k) else "")
-                    for k in ("accuracy", "bias2", "variance", "incoherence")
-                ),
-            )
-        out.print(d)
-        for w in comp.warnings:
-            out.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
+        print_comparison(comp, out)
     if out_dir is not None:
         html = write_comparison(comps, out_dir)
         out.print(f"[bold green]comparison:[/] {html}", highlight=False)
