@@ -16,7 +16,7 @@ import numpy as np
 
 from agentbench.analysis.arrange import arrange
 from agentbench.analysis.build import length_grouping
-from agentbench.analysis.load import TESTS, load_run
+from agentbench.analysis.load import TESTS, Samples, load_run
 from agentbench.metrics import incoherence
 from agentbench.view.runs import ViewRun
 
@@ -62,9 +62,8 @@ class SystemCurve:
     n_dropped: int  # instances with fewer than 2 finished seeds or ragged test vectors
 
 
-def _compute(run: ViewRun, h: str, k: int) -> SystemCurve:
+def _compute(samples: Samples | None, h: str, k: int) -> SystemCurve:
     """One system's finished test outcomes, arranged and grouped as the report does."""
-    samples = load_run(run.path, task_prefix=True).by_kind.get(TESTS)
     rows = np.zeros(0, np.int64) if samples is None else np.flatnonzero(samples.system_hash == h)
     a = None if rows.size == 0 else arrange(samples, rows)  # type: ignore[arg-type]
     if a is None:
@@ -109,6 +108,7 @@ class CurveCache:
         self.k = k
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, str], tuple[tuple[int, ...], SystemCurve]] = {}
+        self._samples: dict[int, tuple[tuple[int, ...], Samples | None]] = {}  # one load per run
 
     def curve(self, run: ViewRun, h: str) -> SystemCurve:
         """The curve of system `h` of `run`, from the cache when the samples are unchanged."""
@@ -117,7 +117,13 @@ class CurveCache:
             hit = self._cache.get((run.index, h))
         if hit is not None and hit[0] == version:
             return hit[1]
-        curve = _compute(run, h, self.k)
+        with self._lock:
+            loaded = self._samples.get(run.index)
+        if loaded is None or loaded[0] != version:
+            loaded = (version, load_run(run.path, task_prefix=True).by_kind.get(TESTS))
+            with self._lock:
+                self._samples[run.index] = loaded
+        curve = _compute(loaded[1], h, self.k)
         with self._lock:
             self._cache[(run.index, h)] = (version, curve)
         return curve
