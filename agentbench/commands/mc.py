@@ -45,18 +45,7 @@ def report(
     """`agentbench report` with mc defaults: KL/Brier/0-1, length, median split, budgets, ensembling."""
     from agentbench.commands.report import run_report
 
-    if not (run_dir / "store.sqlite").is_file():
-        raise DataError("no run store here", path=str(run_dir), fix="pass a sweep's run folder")
-    # checked here so the error names the option (and --groups 0 wrote a report before)
-    if groups < 0:
-        raise ConfigError(f"{groups} groups", field="--groups",
-                          fix="pass 0 (no length grouping) or more")  # fmt: skip
-    if boot < 10:
-        raise ConfigError(f"{boot} bootstrap draws is too few", field="--boot",
-                          fix="use at least 10")  # fmt: skip
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"{confidence} is not a confidence level", field="--confidence",
-                          fix="use 0 < c < 1, e.g. 0.9")  # fmt: skip
+    # the builder checks every option (naming it) before anything is written
     run_report(run_dir, out_dir, require_mc=True, task=task, groups=groups,
                reference_system=reference, n_boot=boot, confidence=confidence)  # fmt: skip
 

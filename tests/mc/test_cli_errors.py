@@ -60,8 +60,9 @@ def mc_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("opts", "expect"),
     [
         (["--boot", "0"], "--boot: 0 bootstrap draws is too few"),
-        (["--confidence", "2"], "--confidence: 2.0 is not a confidence level"),
-        (["--groups", "-1"], "--groups: -1 groups"),
+        # the one report builder's wording, as for `agentbench report`
+        (["--confidence", "2"], "--confidence: confidence=2.0 must lie strictly between 0 and 1"),
+        (["--groups", "-1"], "--groups: groups=-1 must be at least 0"),
     ],
 )
 def test_report_names_the_bad_option(
