@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from agentbench.analysis.arrange import Arranged, arrange, compact
-from agentbench.analysis.cells import Boot, cell_of
+from agentbench.analysis.cells import Boot, cell_of, check_boot
 from agentbench.analysis.load import CHOICE, TESTS, VECTOR, RunData, load_run
 from agentbench.analysis.mc import mc_section
 from agentbench.analysis.types import (
@@ -163,13 +163,7 @@ def build_report(
     if groups < 0:
         raise ConfigError(f"groups={groups} must be at least 0", field="--groups",
                           fix="pass 0 (no length groups) or more")  # fmt: skip
-    for opt, draws in (("--boot", n_boot), ("--detail-boot", detail_boot)):
-        if draws < 10:
-            raise ConfigError(f"{draws} bootstrap draws is too few", field=opt,
-                              fix="use at least 10")  # fmt: skip
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1",
-                          field="--confidence", fix="use e.g. 0.9")  # fmt: skip
+    check_boot({"--boot": n_boot, "--detail-boot": detail_boot}, confidence)
     boot = Boot(n_boot, detail_boot, confidence, seed, nested)
     data = load_run(run_dir)
     labels = _labels(data)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agentbench.analysis.types import STAT_NAMES, Cell, Estimate
+from agentbench.errors import ConfigError
 from agentbench.metrics import FeatureModel, bootstrap
 
 
@@ -20,6 +21,16 @@ class Boot:
     confidence: float = 0.9
     seed: int = 0
     nested: bool = True
+
+
+def check_boot(draws: dict[str, int], confidence: float) -> None:
+    """Bootstrap options a user typed: at least 10 draws each, 0 < confidence < 1."""
+    for opt, n in draws.items():  # keys are the CLI's option names: that is where they were typed
+        if n < 10:
+            raise ConfigError(f"{n} bootstrap draws is too few", field=opt, fix="use at least 10")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1",
+                          field="--confidence", fix="use e.g. 0.9")  # fmt: skip
 
 
 def estimate(iv: object) -> Estimate:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from agentbench.analysis.arrange import Arranged, arrange
-from agentbench.analysis.cells import Boot, cell_of, estimate
+from agentbench.analysis.cells import Boot, cell_of, check_boot, estimate
 from agentbench.analysis.load import TESTS, VECTOR, load_run
 from agentbench.analysis.types import STAT_NAMES, ComparedSystem, Comparison, PairedDifference
 from agentbench.errors import ConfigError, DataError
@@ -59,12 +59,7 @@ def compare_runs(
             raise ConfigError(
                 "the same run folder is given twice", path=str(d), fix="pass each run folder once"
             )
-    if n_boot < 10:
-        raise ConfigError(f"{n_boot} draws is too few", field="--boot", fix="use at least 10")
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(
-            f"{confidence} is not a confidence level", field="--confidence", fix="use 0 < c < 1"
-        )
+    check_boot({"--boot": n_boot}, confidence)
     boot = Boot(n_boot=n_boot, detail_boot=n_boot, confidence=confidence, seed=seed, nested=nested)
     found = _collect(dirs)
     everything = [lab for items in found.values() for lab, _, _ in items]
