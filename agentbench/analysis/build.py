@@ -18,6 +18,7 @@ import numpy as np
 
 from agentbench.analysis.arrange import Arranged, arrange, compact
 from agentbench.analysis.cells import Boot, cell_of, check_boot
+from agentbench.analysis.compare import compare_runs
 from agentbench.analysis.load import CHOICE, TESTS, VECTOR, RunData, load_run
 from agentbench.analysis.mc import mc_section
 from agentbench.analysis.types import (
@@ -31,7 +32,7 @@ from agentbench.analysis.types import (
     SystemReport,
 )
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, DataError
 from agentbench.logging import get_logger
 from agentbench.metrics import (
     MIN_UNROLLS,
@@ -68,9 +69,6 @@ def _comparison(run_dir: str | Path, boot: Boot, n_systems: int) -> Comparison |
     """The paired comparison of the run's systems (first is the baseline), or None."""
     if n_systems < 2:
         return None
-    from agentbench.analysis.compare import compare_runs
-    from agentbench.errors import DataError
-
     try:
         comps = compare_runs(
             [run_dir], n_boot=boot.n_boot, confidence=boot.confidence, seed=boot.seed,
