@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -178,16 +179,10 @@ def build_section(
                 warnings.simplefilter("always")
                 try:
                     rows[loss] = decompose_table(
-                        table,
-                        kind="probs",
-                        loss=loss,
-                        groups=k_used,
+                        table, kind="probs", loss=loss, groups=k_used,
                         reference_system=reference_system if k_used else None,
-                        median_halves=halves,
-                        n_boot=n_boot,
-                        confidence=confidence,
-                        seed=seed,
-                    )
+                        median_halves=halves, n_boot=n_boot, confidence=confidence, seed=seed,
+                    )  # fmt: skip
                 except MetricsInputError as exc:
                     raise DataError(str(exc), path=run_dir or None, fix="check the run") from None
             for w in caught:
@@ -204,23 +199,9 @@ def build_section(
                 sizes = _sizes(probs.shape[1])
                 if not sizes:
                     continue
-                for p in ensemble_curve(probs, target, sizes, loss=loss, seed=seed):
-                    ensemble.append(
-                        EnsembleRow(
-                            system=s,
-                            loss=loss,
-                            size=p.size,
-                            n_ensembles=p.n_ensembles,
-                            bias2=p.bias2,
-                            variance=p.variance,
-                            error=p.error,
-                        )
-                    )
-            all_row = next(
-                r
-                for r in rows["kl"]
-                if r["system"] == s and r["group"] == "all" and r["half"] == "all"
-            )
+                ensemble += [EnsembleRow(system=s, loss=loss, **asdict(p))
+                             for p in ensemble_curve(probs, target, sizes, loss=loss, seed=seed)]  # fmt: skip
+            all_row = MCSection(rows=rows).row("kl", s)
             infos[s].n_questions = int(all_row["n_questions"])
             infos[s].accuracy = float(all_row["accuracy"])
             infos[s].mean_length = float(all_row["mean_length"])
