@@ -33,8 +33,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.logging import configure
-from agentbench.models import make_model
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import (
     ChoiceOutcome,
     Message,
@@ -44,6 +43,7 @@ from agentbench.records import (
     SampleStatus,
     ToolCall,
 )
+from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import SweepSpec
 

@@ -67,11 +67,11 @@ fi
 # (a child process) proves this build runs on this CPU before anything else loads it.
 if [[ ",$EXTRAS," == *",local,"* ]]; then
   bash scripts/build-llama.sh "$PY"
-  if ! probe=$("$PY" -m agentbench.models.llama_probe probe --generate 2 2>/dev/null); then
+  if ! probe=$("$PY" -m agentbench.servers.embedded.probe probe --generate 2 2>/dev/null); then
     log "the llama.cpp build in $VENV does not run on this CPU; rebuilding it"
     bash scripts/build-llama.sh "$PY" --force
-    probe=$("$PY" -m agentbench.models.llama_probe probe --generate 2 2>/dev/null) || {
-      log "llama.cpp still fails on this CPU: run $PY -m agentbench.models.llama_probe probe --generate 2 to see how"
+    probe=$("$PY" -m agentbench.servers.embedded.probe probe --generate 2 2>/dev/null) || {
+      log "llama.cpp still fails on this CPU: run $PY -m agentbench.servers.embedded.probe probe --generate 2 to see how"
       exit 1
     }
   fi

@@ -10,7 +10,7 @@ import pytest
 
 from agentbench.analysis.build import build_report
 from agentbench.analysis.write import write_report
-from agentbench.models.scripted import ScriptedServer, replies_by_seed
+from agentbench.servers.scripted import ScriptedServer, replies_by_seed
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from tests.analysis.test_scripted_sweep_docker import PLANS, TINY

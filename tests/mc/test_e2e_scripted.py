@@ -16,8 +16,8 @@ from agentbench.analysis.build import build_report
 from agentbench.analysis.types import MCSection, Report
 from agentbench.analysis.write import write_report
 from agentbench.metrics import decompose_kl
-from agentbench.models.scripted import Reply, ScriptedCall
 from agentbench.records import ChoiceOutcome, Usage
+from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.sweep.store import RunStore
 from agentbench.tasks.mc import MCTask, make_task
 from agentbench.tasks.mc.questions import LETTERS
@@ -359,8 +359,8 @@ def test_blocking_path_matches_the_async_path(tmp_path: Path) -> None:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from agentbench.models.scripted import ScriptedServer
     from agentbench.records import SampleKey
+    from agentbench.servers.scripted import ScriptedServer
     from tests.mc.sweeps import scripted_system
 
     spec = letter_spec(dataset={"source": "procedural", "n": 3, "difficulty": 2})

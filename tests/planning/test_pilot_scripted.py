@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from agentbench.config import ModelConfig, SystemConfig
-from agentbench.models.scripted import ScriptedServer
 from agentbench.planning.build import build_plan
 from agentbench.planning.pilot import run_pilot
 from agentbench.records import SampleStatus
+from agentbench.servers.scripted import ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import Concurrency, SweepSpec
 from agentbench.sweep.store import RunStore

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
+from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from sweep.conftest import CHAT_KIND, system_doc
@@ -132,7 +132,7 @@ def main_docker() -> None:
 
     from analysis.test_scripted_sweep_docker import PLANS, TINY
 
-    from agentbench.models.scripted import replies_by_seed
+    from agentbench.servers.scripted import replies_by_seed
     from agentbench.sweep.store import RunStore
     from agentbench.view import paths
     from agentbench.view.runs import open_runs

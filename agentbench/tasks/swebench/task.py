@@ -151,7 +151,7 @@ class SWEBenchTask:
         """Unroll the agent in a fresh sandbox, then grade its patch in another fresh container."""
         from agentbench.agent.loop import run_agent
         from agentbench.agent.scaffold import load_scaffold
-        from agentbench.models import make_model
+        from agentbench.models.factory import make_model
 
         inst = self.instance(key.instance_id)
         started = time.time()
