@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/report_same.py [--ref COMMIT]
 The run folders are made by the code at REF (default e982917, before the one report
 pipeline): a test-outcome run (sweep.synthetic_store: 2 systems x 40 instances x 12 seeds,
 1% missing) and a multiple-choice run (an inspect_ai log of the test fixtures, imported).
-Each report is built by the code at REF and by this checkout, in child processes; the
+Each report (and the viewer's length-plot curves, to 1e-12) is built by the code at REF and
+by this checkout, in child processes; the
 script prints how many numbers it compared and every one that differs, and exits 1 then.
 Old `analysis.report` cells and `analysis.mc_report` rows are matched against the new
 report's systems and its `mc` section.
@@ -49,6 +50,17 @@ t = build_report(sys.argv[1], n_boot=200, detail_boot=50).model_dump(mode="json"
 m = build_report(sys.argv[2], n_boot=200, detail_boot=50, groups=1).model_dump(mode="json")
 print(json.dumps({"tests": t, "choice": m, "mc": m.pop("mc")}))
 """
+VIEW = """
+import json, sys
+from dataclasses import asdict
+from pathlib import Path
+from agentbench.sweep.store import RunStore
+from agentbench.view.lengthplot import CurveCache
+from agentbench.view.runs import ViewRun
+with RunStore.open(sys.argv[1]) as store:
+    run, cache = ViewRun(index=0, path=Path(sys.argv[1]), store=store), CurveCache(k=5)
+    print(json.dumps({s.hash: asdict(cache.curve(run, s.hash)) for s in store.systems()}))
+"""
 SKIP = {"generated_at", "run_dir", "runs", "mc", "synthetic"}
 
 
@@ -71,26 +83,24 @@ def _checkout(ref: str, into: Path) -> Path:
     return into
 
 
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
+def _same(a: object, b: object, tol: float) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=tol, abs_tol=tol)
     return a == b
 
 
-def compare(old: object, new: object, path: str, out: list[str]) -> int:
-    """Count the numbers under `old` and append each one `new` disagrees with."""
+def compare(old: object, new: object, path: str, out: list[str], tol: float = 0.0) -> int:
+    """Count the numbers under `old` and append each one `new` disagrees with (beyond `tol`)."""
     if isinstance(old, dict) and isinstance(new, dict):
         keys = [k for k in old if k not in SKIP]
-        return sum(compare(old[k], new.get(k), f"{path}.{k}", out) for k in keys)
+        return sum(compare(old[k], new.get(k), f"{path}.{k}", out, tol) for k in keys)
     if isinstance(old, list) and isinstance(new, list):
         if len(old) != len(new):
             out.append(f"{path}: {len(old)} items before, {len(new)} after")
             return 1
-        return sum(
-            compare(a, b, f"{path}[{i}]", out)
-            for i, (a, b) in enumerate(zip(old, new, strict=True))
-        )
-    if not _same(old, new):
+        pairs = enumerate(zip(old, new, strict=True))
+        return sum(compare(x, y, f"{path}[{i}]", out, tol) for i, (x, y) in pairs)
+    if not _same(old, new, tol):
         out.append(f"{path}: {old!r} before, {new!r} after")
     return 1
 
@@ -107,9 +117,15 @@ def main() -> None:
         _run(MAKE, old_pkg, tests_run, mc_run, str(INSPECT_LOG))
         before = json.loads(_run(OLD, old_pkg, tests_run, mc_run))
         after = json.loads(_run(NEW, ROOT, tests_run, mc_run))
+        # the viewer's incoherence-vs-length curves: now from the builder's arrangement, whose
+        # per-instance sums run in another order (equal to the last bits only)
+        view_before = json.loads(_run(VIEW, old_pkg, tests_run))
+        view_after = json.loads(_run(VIEW, ROOT, tests_run))
     diffs: list[str] = []
     n = compare(before, after, "report", diffs)
-    print(f"{n} values compared ({args.ref} vs this checkout), {len(diffs)} differ")
+    n_view = compare(view_before, view_after, "viewer", diffs, tol=1e-12)
+    print(f"{n} report values compared exactly and {n_view} viewer values to 1e-12 "
+          f"({args.ref} vs this checkout): {len(diffs)} differ")  # fmt: skip
     for d in diffs[:50]:
         print("  " + d)
     sys.exit(1 if diffs else 0)
