@@ -147,3 +147,42 @@ def test_tasks_push_fills_the_registry_for_a_suite_instance(
     assert "3 images in" in r.stdout
     bad = run_cli("tasks", "push", "agentbench-mini", "--registry", "http://x/y", cwd=tmp_path)
     assert bad.returncode == 2 and "--registry" in bad.stderr and "HOST:PORT" in bad.stderr
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_a_node_that_can_neither_pull_nor_build_tells_the_driver_in_one_line(
+    base_image: str, tmp_path: Path, executor: str
+) -> None:
+    import yaml
+
+    from tests.cli_run import run_cli
+
+    if executor == "ray":
+        pytest.importorskip("ray")
+    tiny = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"
+    suite = tmp_path / "broken-suite"
+    shutil.copytree(tiny, suite)
+    cfg = (suite / "suite.yaml").read_text()
+    name = f"broken-{uuid.uuid4().hex[:6]}"  # a fresh environment layer: nothing cached
+    cfg = cfg.replace("name: agentbench-tiny", f"name: {name}")
+    (suite / "suite.yaml").write_text(cfg.replace("env_setup: []", 'env_setup: ["exit 7"]'))
+    closed = f"127.0.0.1:{_free_port()}"
+    spec = {
+        "name": "broken", "run_dir": str(tmp_path / "run"), "seeds": 1,
+        "tasks": [{"kind": "swebench", "dataset": str(suite), "filter": "calc-1",
+                   "registry": closed}],
+        "systems": [{"name": "s", "scaffold": "bash-react",
+                     "model": {"provider": "scripted", "name": "s", "base_url": "http://127.0.0.1:9/v1"}}],
+    }  # fmt: skip
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    extra = ["--executor", "ray", "--ray-num-cpus", "1"] if executor == "ray" else []
+    r = run_cli("run", str(tmp_path / "spec.yaml"), "--no-progress", "--no-plan", *extra,
+                cwd=tmp_path, env={"COLUMNS": "400", "RAY_AUTH_MODE": "disabled"}, timeout=600)  # fmt: skip
+    assert r.returncode == 3, r.stderr[-2000:]
+    ours = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(ours) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    line = ours[0]
+    assert f"building agentbench-env-{name}.calc:" in line and "non-zero code: 7" in line
+    assert f"not pulled from {closed} either (" in line
+    assert (executor == "ray") == line.startswith("error: on a Ray worker: ")
+    assert not (tmp_path / "run").exists()  # nothing half-written
