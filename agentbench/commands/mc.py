@@ -28,7 +28,7 @@ def _group() -> None:
 
 @app.command()
 def report(
-    run_dir: Path = typer.Argument(..., help="Run folder of a sweep with mc tasks."),
+    run_dir: Path = typer.Argument(..., help="Run folder with mc tasks (swept or imported)."),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Where to write (default RUN_DIR/report)."
     ),
