@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from agentbench.analysis.mc_report import report_from_store
+from agentbench.analysis.build import build_report
 from agentbench.importers.table import import_table
 from agentbench.records import ChoiceOutcome
 from agentbench.sweep.store import RunStore
@@ -53,7 +53,8 @@ def test_a_three_system_csv_gives_the_report_worked_by_hand(tmp_path: Path) -> N
         "18 answers read as multiple-choice with 4 options from 3 systems; 1 unparsed" in r.stdout
     )
     assert "no length grouping" in r.stdout
-    rep = report_from_store(run, groups=0, n_boot=20)
+    rep = build_report(run, groups=0, n_boot=20).mc
+    assert rep is not None
     zo = {z.system: z for z in rep.zero_one}
     # 0/1 main answer = argmax of the mean distribution; variance = share of unrolls off it
     # alpha: q1 A (right, none off), q2 B (wrong, C is off: 1/3)

@@ -41,7 +41,7 @@ def test_report_command(small_run: Path, tmp_path: Path) -> None:
                                  "--groups", "2", "--boot", "50"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "incoherence" in r.output and "report:" in r.output
-    assert (tmp_path / "rep" / "index.html").is_file()
+    assert (tmp_path / "rep" / "report.html").is_file()
     assert (tmp_path / "rep" / "incoherence_vs_length.png").is_file()
 
 
@@ -110,4 +110,4 @@ def test_demo_with_the_scripted_model(tmp_path: Path) -> None:
                                  "--groups", "2"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "32 unrolls done, 0 missing" in r.output
-    assert (tmp_path / "report" / "index.html").is_file()
+    assert (tmp_path / "report" / "report.html").is_file()
