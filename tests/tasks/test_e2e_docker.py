@@ -1,7 +1,8 @@
-"""End to end: SWEBenchTask.run_sample with a scripted model over real HTTP, real Docker sandboxes."""
+"""End to end: SWEBenchTask.arun_sample with a scripted model over real HTTP, real Docker sandboxes."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _run(task: SWEBenchTask, tmp_path: Path, replies: list[Reply], seed: int = 0
             system_hash=system.config_hash(),
             seed=seed,
         )
-        return task.run_sample(key, system, tmp_path)
+        return asyncio.run(task.arun_sample(key, system, tmp_path))
 
 
 def _vector(o: Any) -> dict[str, bool]:
