@@ -26,9 +26,8 @@ from pathlib import Path
 
 from agentbench.agent.loop import Durability, run_agent
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
-from agentbench.models import make_model
 from agentbench.models.base import Model
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import (
     ModelCallEvent,
     ModelRequest,
@@ -39,6 +38,7 @@ from agentbench.records import (
 )
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.sandbox.images import ensure_base_image
+from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.trajectory import TrajectoryWriter, read_trajectory
 
 TASK_VARS = {"problem_statement": "bench", "repo": "bench", "instance_id": "bench", "workdir": "/"}

@@ -37,8 +37,8 @@ import openai
 
 from agentbench.config import ModelConfig, SystemConfig
 from agentbench.logging import configure
-from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.records import Usage
+from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import Concurrency, SweepSpec
 from agentbench.tasks.mc import MCTask

@@ -24,10 +24,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from agentbench.config import ModelConfig
 from agentbench.logging import configure
-from agentbench.models import make_model
 from agentbench.models.anthropic_model import AnthropicModel, to_anthropic_messages
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ModelResponse, ToolCall
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 
 def per_op_us(fn: Callable[[int], object], n: int, reps: int) -> float:

@@ -24,9 +24,9 @@ import openai
 
 from agentbench.config import ModelConfig
 from agentbench.logging import configure
-from agentbench.models import make_model
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "say something"}]}
 

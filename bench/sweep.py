@@ -9,7 +9,10 @@ swebench: the real SWE-bench task on the tiny fixture suite (Docker sandbox, scr
           a fix, a look, submit; then grading in a fresh container) as a sweep vs the bound of
           sandbox start + the same commands + close + grading alone, at the same concurrency.
 
-    .venv/bin/python bench/sweep.py [--part store|evals|swebench|all] [--reps 3]
+ray:      the chat task on a real three-node Ray cluster (netns, root only; tests/sweep/
+          netns_cluster.py) vs the local executor at the same parallelism: ms per sample.
+
+    .venv/bin/python bench/sweep.py [--part store|evals|swebench|ray|all] [--reps 3]
 """
 
 from __future__ import annotations
@@ -30,8 +33,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.logging import configure
-from agentbench.models import make_model
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import (
     ChoiceOutcome,
     Message,
@@ -41,6 +43,7 @@ from agentbench.records import (
     SampleStatus,
     ToolCall,
 )
+from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import SweepSpec
 from agentbench.tasks.base import Task
@@ -291,19 +294,50 @@ def bench_swebench(reps: int, n: int) -> None:
             print(f"  {conc:>9}  {sw:>8.1f}  {bo:>8.1f}  {sw / bo:>11.2f}")
 
 
+# ------------------------------------------------------------------ ray
+
+
+def bench_ray(reps: int, seeds: int) -> None:
+    """Per-sample wall of a Ray sweep on a three-node cluster vs the local executor, same run."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from sweep.netns_cluster import cluster, drive, unavailable
+
+    why = unavailable()
+    if why:
+        print(f"ray: skipped ({why})")
+        return
+    n = 3 * 2 * seeds  # the driver's chat task: 3 instances × 2 systems × seeds
+    with tempfile.TemporaryDirectory() as logs, cluster(Path(logs)):
+        rows = [drive(f"bench:{seeds}") for _ in range(reps)]  # each: local, then Ray
+    bad = [r["shipping_problems"] for r in rows if r["shipping_problems"] or r["ray"] != r["local"]]
+    local = statistics.median(r["wall_local_s"] for r in rows) / n * 1e3
+    ray = statistics.median(r["wall_ray_s"] for r in rows) / n * 1e3
+    print(f"ray multi-node: {n} samples (scripted model over HTTP, trajectories shipped back),")
+    print("  2 worker nodes × 1 CPU vs the local executor at 2 in flight; medians of", reps)
+    print(f"  {'executor':>10}  {'ms/sample':>9}")
+    print(f"  {'local':>10}  {local:>9.1f}")
+    print(f"  {'ray':>10}  {ray:>9.1f}   overhead {ray - local:+.1f} ms/sample, {ray / local:.2f}x")
+    if bad:
+        print(f"  WARNING: the Ray run differed from the local run: {bad[:1]}")
+
+
 def main() -> None:
     """Parse arguments, run the parts."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["store", "evals", "swebench", "all"], default="all")
+    ap.add_argument("--part", choices=["store", "evals", "swebench", "ray", "all"], default="all")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--n-evals", type=int, default=2000)
     ap.add_argument("--n-swe", type=int, default=8)
+    ap.add_argument("--ray-seeds", type=int, default=10)
     args = ap.parse_args()
     configure("ERROR")
     parts: dict[str, Callable[[], None]] = {
         "store": lambda: bench_store(args.reps),
         "evals": lambda: bench_evals(args.reps, args.n_evals),
         "swebench": lambda: bench_swebench(args.reps, args.n_swe),
+        "ray": lambda: bench_ray(args.reps, args.ray_seeds),
     }
     for name, fn in parts.items():
         if args.part in (name, "all"):

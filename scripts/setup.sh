@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything agentbench needs on a fresh Debian machine: system packages
-# (Docker engine, debootstrap, chromium), a running Docker engine, and a virtual
+# (Docker engine, debootstrap, chromium, qemu-user and docker-registry for the tests), a running Docker engine, and a virtual
 # environment in .venv with the package and the extras named in $AGENTBENCH_EXTRAS.
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -20,6 +20,8 @@ fi
 if [[ ",$EXTRAS," == *",dev,"* ]]; then
   # qemu-user runs the llama.cpp portability test as a CPU without AVX-512
   command -v qemu-x86_64 >/dev/null 2>&1 || need_apt+=(qemu-user)
+  # a registry on loopback for the image push/pull tests (tests start their own)
+  command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 fi
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -65,11 +67,11 @@ fi
 # (a child process) proves this build runs on this CPU before anything else loads it.
 if [[ ",$EXTRAS," == *",local,"* ]]; then
   bash scripts/build-llama.sh "$PY"
-  if ! probe=$("$PY" -m agentbench.models.llama_probe probe --generate 2 2>/dev/null); then
+  if ! probe=$("$PY" -m agentbench.servers.embedded.probe probe --generate 2 2>/dev/null); then
     log "the llama.cpp build in $VENV does not run on this CPU; rebuilding it"
     bash scripts/build-llama.sh "$PY" --force
-    probe=$("$PY" -m agentbench.models.llama_probe probe --generate 2 2>/dev/null) || {
-      log "llama.cpp still fails on this CPU: run $PY -m agentbench.models.llama_probe probe --generate 2 to see how"
+    probe=$("$PY" -m agentbench.servers.embedded.probe probe --generate 2 2>/dev/null) || {
+      log "llama.cpp still fails on this CPU: run $PY -m agentbench.servers.embedded.probe probe --generate 2 to see how"
       exit 1
     }
   fi

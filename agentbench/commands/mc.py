@@ -198,13 +198,13 @@ def _demo_model(model: str, task: MCTask) -> Iterator[ModelConfig]:
     from agentbench.config import ModelConfig
 
     if model == "local":
-        from agentbench.models.local import LOCAL_MODEL_NAME, LocalServer
+        from agentbench.servers.embedded.process import LOCAL_MODEL_NAME, LocalServer
 
         with LocalServer() as srv:
             yield ModelConfig(provider="local", name=LOCAL_MODEL_NAME, base_url=srv.base_url,
                               temperature=1.0, max_tokens=32, max_concurrency=2)  # fmt: skip
         return
-    from agentbench.models.scripted import ScriptedServer
+    from agentbench.servers.scripted import ScriptedServer
     from agentbench.tasks.mc.scripted import KnownDistributionResponder, difficulty_truth
 
     dist, length = difficulty_truth(task)

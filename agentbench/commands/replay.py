@@ -219,7 +219,7 @@ def _fork(traj: Path, t: Any, factory: Any, fork_at: list[int], seeds: int, seed
           mc: Any, out_dir: Path | None, concurrency: int, as_json: bool,
           grader: Any = None) -> None:  # fmt: skip
     from agentbench.agent.replay import fork
-    from agentbench.models import make_model
+    from agentbench.models.factory import make_model
     from agentbench.sandbox.client import docker_client
 
     model = make_model(mc)

@@ -26,7 +26,7 @@ def local(
     """
     import signal
 
-    from agentbench.models.local import LOCAL_MODEL_NAME, LocalServer
+    from agentbench.servers.embedded.process import LOCAL_MODEL_NAME, LocalServer
 
     # SIGTERM must unwind through `with server:` so the model process is stopped too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -59,7 +59,7 @@ def scripted(
     """Serve scripted replies (OpenAI and Anthropic wire) from a YAML script until Ctrl-C."""
     import asyncio
 
-    from agentbench.models.scripted import ScriptedServer, load_script
+    from agentbench.servers.scripted import ScriptedServer, load_script
 
     responder = load_script(script)  # a bad file fails here with a one-line ConfigError
     server = ScriptedServer(responder, port=port)

@@ -296,6 +296,7 @@ def demo_cmd(
     progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
 ) -> None:
     """The main job: build agentbench-mini images, run sweeps/demo.yaml, write the HTML report."""
+    from agentbench.models.providers import get
     from agentbench.sweep import demo
     from agentbench.sweep.runner import run_sweep
     from agentbench.sweep.spec import load_spec
@@ -309,13 +310,13 @@ def demo_cmd(
             out.print(f"[bold yellow]note:[/] {_TINY}")
             base_url = os.environ.get("AGENTBENCH_LOCAL_URL")
             if not base_url:
-                from agentbench.models.local import LocalServer
+                from agentbench.servers.embedded.process import LocalServer
 
                 with err.status("starting the embedded SmolLM2-135M server on 127.0.0.1 ..."):
                     base_url = stack.enter_context(LocalServer()).base_url
             out.print(f"model: SmolLM2-135M-Instruct (embedded, {base_url})", highlight=False)
         else:
-            name = model or demo.PROVIDERS[provider][1]
+            name = model or get(provider).demo_model
             out.print(f"model: {provider} {name} (API key from the environment)", highlight=False)
         spec = demo.with_model(spec, provider, model, base_url)
         rd = run_dir or spec.resolved_run_dir()

@@ -111,6 +111,44 @@ def build(
         out.print(f"{inst.instance_id}  {tag}  ({time.monotonic() - t0:.1f} s)", highlight=False)
 
 
+@app.command("push")
+def push(
+    dataset: str = typer.Argument(..., help=_DATASET_HELP),
+    registry: str = typer.Option(..., "--registry", help="HOST:PORT of the registry to fill."),
+    ids: list[str] = _IDS,
+    filter_: str | None = _FILTER,
+    slice_: str | None = _SLICE,
+    ca_bundle: str | None = typer.Option(
+        None, "--ca-bundle", help="CA bundle for builds behind a TLS proxy."
+    ),
+) -> None:
+    """Build (or reuse) every selected instance's image and push its layers to a registry."""
+    from agentbench.errors import ConfigError
+    from agentbench.sandbox.client import docker_client
+    from agentbench.sandbox.mirror import check_registry, layer_chain
+    from agentbench.sandbox.mirror import push as push_image
+
+    try:
+        check_registry(registry)
+    except ValueError as exc:
+        raise ConfigError(
+            str(exc), field="--registry", fix="e.g. --registry 127.0.0.1:5000"
+        ) from None
+    task = _task(dataset, ids, filter_, slice_, None, ca_bundle=ca_bundle)
+    client = docker_client()
+    pushed: set[str] = set()
+    for inst in task.instances:
+        for tag in layer_chain(client, task.image(inst)):
+            if tag not in pushed:
+                out.print(f"{push_image(client, tag, registry)}", highlight=False)
+                pushed.add(tag)
+    out.print(
+        f"{len(pushed)} images in {registry}; nodes pull them with `registry: {registry}` "
+        "in the sweep's task",
+        highlight=False,
+    )
+
+
 @app.command("validate")
 def validate(
     dataset: str = typer.Argument(..., help="Suite name or folder, or a dataset file."),

@@ -20,6 +20,7 @@ from agentbench.config import ModelConfig, SystemConfig
 from agentbench.errors import ConfigError, DataError
 from agentbench.importers.common import ImportSummary, summary
 from agentbench.records import ChoiceOutcome, ExitStatus, SampleKey, SampleResult, SampleStatus
+from agentbench.safeio import MAX_ENTRY_BYTES, MAX_JSON_DEPTH, InputLimitError, json_depth
 from agentbench.sweep.store import RunStore
 
 SOURCE = "table"
@@ -55,6 +56,20 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         )  # fmt: skip
     if not path.is_file():
         raise DataError("no such file", path=str(path), fix="pass the answer table")
+    size = path.stat().st_size
+    if size > MAX_ENTRY_BYTES:
+        raise InputLimitError(
+            f"{size:,} bytes, over the {MAX_ENTRY_BYTES:,}-byte limit for a table", path=str(path),
+            fix="split the table, or raise the limit (agentbench.safeio)",
+        )  # fmt: skip
+    if fmt == "json":
+        # pyarrow's JSON reader recurses per level: a deeply nested line would crash it (SIGSEGV)
+        depth = json_depth(path.read_bytes())
+        if depth > MAX_JSON_DEPTH:
+            raise InputLimitError(
+                f"JSON nested {depth} levels deep, over the limit of {MAX_JSON_DEPTH}",
+                path=str(path), fix="an answer table holds flat rows; check where it came from",
+            )  # fmt: skip
     try:
         if fmt == "csv":
             import pyarrow.csv as pcsv

@@ -1,11 +1,11 @@
-"""Models: one interface over the openai, anthropic and litellm clients; local and scripted servers.
+"""Models: clients and wire code behind one interface (base.Model); servers live in servers/.
 
     model = make_model(ModelConfig(provider="scripted", name="gpt-4o-mini", base_url=srv.base_url))
     resp = await model.acomplete(request, seed_index=seed)   # or model.complete(...) from a thread
 
-- providers: openai, anthropic, litellm (every other provider, vLLM), local (the embedded
-  SmolLM2 server, started on demand), scripted (a ScriptedServer; OpenAI wire, or
-  `extra: {wire: anthropic}`).
+- providers (providers.py, the registry): openai, anthropic, litellm (every other provider,
+  vLLM), local (the embedded SmolLM2 server, started on demand), scripted (a ScriptedServer;
+  OpenAI wire, or `extra: {wire: anthropic}`). make_model is in factory.py.
 - ModelConfig.extra keys read here: `stream` (bool), `wire`, `client` (`sdk` default, or
   `lean`: OpenAI wire over bare aiohttp, for benchmarks against local servers); any other key
   goes to the provider in the request body.
@@ -23,9 +23,3 @@
   the first writer of a key wins; an unreadable entry is a miss; an unreadable file is a
   DataError. The endpoint URL is not in the key: one model name means one model.
 """
-
-from agentbench.models.base import Model
-from agentbench.models.factory import make_model
-from agentbench.models.retry import ModelRequestError, RetryPolicy
-
-__all__ = ["Model", "ModelRequestError", "RetryPolicy", "make_model"]

@@ -1,7 +1,8 @@
 """Prices per million tokens, and the cost of one response. Unknown price → None, never 0.
 
-Order of precedence: ModelConfig price overrides, the bundled table below, litellm's cost map
-(read from its bundled local copy; LITELLM_LOCAL_MODEL_COST_MAP=True keeps it offline).
+Order of precedence: ModelConfig price overrides, the provider's own price (providers.py; the
+embedded model's is zero), the bundled table below, litellm's cost map (read from its bundled
+local copy; LITELLM_LOCAL_MODEL_COST_MAP=True keeps it offline).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from functools import lru_cache
 
 from agentbench.config import ModelConfig
+from agentbench.models.providers import get
 from agentbench.records import Record, Usage
 
 
@@ -42,8 +44,6 @@ BUNDLED: dict[str, Price] = {
     "claude-haiku-4-5": Price(input=1.00, output=5.00, cached_input=0.10),
     "claude-opus-4": Price(input=15.00, output=75.00, cached_input=1.50),
     "claude-opus-4-1": Price(input=15.00, output=75.00, cached_input=1.50),
-    # the embedded model runs on this machine: its price is known, and it is zero
-    "smollm2-135m-instruct": Price(input=0.0, output=0.0),
 }
 
 _DATE = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2})$")
@@ -92,7 +92,7 @@ def lookup(name: str) -> Price | None:
 
 def price_for(cfg: ModelConfig) -> Price | None:
     """The price for a configured model, overrides first; None when unknown."""
-    table = lookup(cfg.name)
+    table = (get(cfg.provider).price or lookup)(cfg.name)
     inp = (
         cfg.price_input_per_mtok
         if cfg.price_input_per_mtok is not None

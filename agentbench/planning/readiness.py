@@ -6,14 +6,14 @@ import os
 from typing import Any
 
 from agentbench.config import SystemConfig
-from agentbench.models.factory import DEFAULT_KEY_ENV
+from agentbench.models.providers import key_env
 
 
 def missing_keys(systems: list[SystemConfig]) -> list[str]:
     """One line per API key variable a system needs and the environment lacks."""
     out: dict[str, str] = {}
     for s in systems:
-        var = s.model.api_key_env or DEFAULT_KEY_ENV.get(s.model.provider)
+        var = key_env(s.model)
         if var and not os.environ.get(var):
             out.setdefault(var, s.name)
     return [f"API key: {var} is not set (system {name})" for var, name in out.items()]

@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from agentbench.errors import ConfigError, EnvironmentProblem
 from agentbench.logging import get_logger
 from agentbench.records import content_hash
 from agentbench.sandbox.client import resolve
+from agentbench.sandbox.mirror import pull
 from agentbench.sandbox.paths import RECIPES, build_log_dir, file_lock, slug
 
 if TYPE_CHECKING:
@@ -106,10 +107,13 @@ def ensure_base_image(
     ca_bundle: str | os.PathLike[str] | None = None,
     log_dir: str | os.PathLike[str] | None = None,
     from_registry: str | None = None,
+    mirror: str | None = None,
 ) -> str:
     """Tag of the base image (bash, python3, git, pytest), built once if absent.
 
     With `ca_bundle`, a thin layer on top trusts that bundle (pip, requests, git, curl).
+    With `mirror` (a registry `agentbench sandbox push` filled), a missing image is pulled
+    from there before it is built.
     """
     client = resolve(client)
     if from_registry:
@@ -119,10 +123,14 @@ def ensure_base_image(
     if not image_exists(client, tag):
         with file_lock(tag):
             if not image_exists(client, tag):  # another process may have built it meanwhile
-                logfile = build_log_dir(log_dir) / f"base-{tag.split(':')[1]}.log"
-                t0 = time.monotonic()
-                _build_offline_base(client, recipe, tag, logfile)
-                log.info("base image built", tag=tag, seconds=round(time.monotonic() - t0, 1))
+
+                def build() -> None:
+                    logfile = build_log_dir(log_dir) / f"base-{tag.split(':')[1]}.log"
+                    t0 = time.monotonic()
+                    _build_offline_base(client, recipe, tag, logfile)
+                    log.info("base image built", tag=tag, seconds=round(time.monotonic() - t0, 1))
+
+                _pull_or_build(client, tag, mirror, build)
     if ca_bundle is None:
         return tag
     return build_layer(
@@ -133,7 +141,26 @@ def ensure_base_image(
         ca_bundle=str(ca_bundle),
         client=client,
         log_dir=log_dir,
+        mirror=mirror,
     )
+
+
+def _pull_or_build(
+    client: docker.DockerClient, tag: str, mirror: str | None, build: Callable[[], None]
+) -> None:
+    """Under the tag's lock: pull `tag` from the mirror, else build it (a failure says both)."""
+    why = None if mirror is None else pull(client, tag, mirror)
+    if mirror is not None and why is None:
+        return
+    try:
+        build()
+    except EnvironmentProblem as exc:
+        if mirror is None:
+            raise
+        raise type(exc)(
+            f"{exc.detail}; not pulled from {mirror} either ({why})",
+            path=exc.path, field=exc.field, fix=exc.fix,
+        ) from None  # fmt: skip
 
 
 def _run_logged(cmd: list[str], logfile: Path, what: str, stdin: str | None = None) -> None:
@@ -318,8 +345,12 @@ def build_layer(
     ca_bundle: str | None = None,
     client: docker.DockerClient | None = None,
     log_dir: str | os.PathLike[str] | None = None,
+    mirror: str | None = None,
 ) -> str:
-    """Build `FROM parent` + `dockerfile` with `files` as context; skipped if the tag exists."""
+    """Build `FROM parent` + `dockerfile` with `files` as context; skipped if the tag exists.
+
+    With `mirror`, a missing tag is pulled from that registry before it is built.
+    """
     import docker.errors
 
     client = resolve(client)
@@ -340,16 +371,20 @@ def build_layer(
     with file_lock(tag):
         if image_exists(client, tag):
             return tag
-        head = f"FROM {parent_id}\n"  # exactly the image the hash covers, even if retagged
-        if ca is not None:
-            # Trust the CA bundle for every later step (pip behind a TLS-re-signing proxy).
-            head += f"COPY {_CA_NAME} {CA_PATH}\n"
-            head += "ENV " + " ".join(f"{v}={CA_PATH}" for v in CA_ENV) + "\n"
-        context = _context_tar(head + dockerfile.strip() + "\n", files, ca)
-        logfile = build_log_dir(log_dir) / f"{tag.replace(':', '-')}.log"
-        t0 = time.monotonic()
-        _run_build(client, context, tag, logfile, kind=kind, name=name, parent=parent)
-        log.info("layer built", tag=tag, seconds=round(time.monotonic() - t0, 1))
+
+        def build() -> None:
+            head = f"FROM {parent_id}\n"  # exactly the image the hash covers, even if retagged
+            if ca is not None:
+                # Trust the CA bundle for every later step (pip behind a TLS-re-signing proxy).
+                head += f"COPY {_CA_NAME} {CA_PATH}\n"
+                head += "ENV " + " ".join(f"{v}={CA_PATH}" for v in CA_ENV) + "\n"
+            context = _context_tar(head + dockerfile.strip() + "\n", files, ca)
+            logfile = build_log_dir(log_dir) / f"{tag.replace(':', '-')}.log"
+            t0 = time.monotonic()
+            _run_build(client, context, tag, logfile, kind=kind, name=name, parent=parent)
+            log.info("layer built", tag=tag, seconds=round(time.monotonic() - t0, 1))
+
+        _pull_or_build(client, tag, mirror, build)
     return tag
 
 

@@ -10,17 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from agentbench.errors import ConfigError
+from agentbench.models.providers import PROVIDERS, get
 from agentbench.records import Record
 from agentbench.sweep.spec import SweepSpec
 from agentbench.sweep.store import RunStore
 from agentbench.tasks.base import Task
 from agentbench.tasks.registry import make_task
-
-# provider -> (key variable, default model name)
-PROVIDERS = {
-    "openai": ("OPENAI_API_KEY", "gpt-4o-mini"),
-    "anthropic": ("ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"),
-}
 
 
 def demo_spec_path() -> Path:
@@ -36,10 +31,10 @@ def demo_spec_path() -> Path:
 
 
 def provider_from_env() -> str | None:
-    """The provider whose API key is set (OpenAI first), or None for the embedded model."""
-    for provider, (var, _) in PROVIDERS.items():
-        if os.environ.get(var):
-            return provider
+    """The first provider with a demo model whose API key is set (OpenAI first), else None."""
+    for p in PROVIDERS.values():
+        if p.demo_model and p.key_env and os.environ.get(p.key_env):
+            return p.name
     return None
 
 
@@ -51,7 +46,7 @@ def with_model(
     for s in spec.systems:
         m = s.model
         if provider is not None:
-            name = model or PROVIDERS[provider][1]
+            name = model or get(provider).demo_model
             m = m.model_copy(update={"provider": provider, "name": name, "base_url": None})
         elif base_url is not None:
             m = m.model_copy(update={"base_url": base_url})

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from agentbench.agent.loop import run_agent
 from agentbench.agent.secrets import sandbox_env
 from agentbench.logging import configure
-from agentbench.models import make_model
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import ToolCall
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 from .conftest import TASK_VARS, key_for, system_for
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.logging import configure
-from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.records import SampleKey, ToolCall
+from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 
 pytestmark = pytest.mark.docker
 

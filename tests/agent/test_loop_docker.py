@@ -9,8 +9,7 @@ import pytest
 
 from agentbench.agent.loop import run_agent
 from agentbench.errors import InfraError
-from agentbench.models import make_model
-from agentbench.models.scripted import Fault, Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import (
     EndEvent,
     ExitStatus,
@@ -20,6 +19,7 @@ from agentbench.records import (
     ToolCall,
     Usage,
 )
+from agentbench.servers.scripted import Fault, Reply, ScriptedServer
 from agentbench.trajectory import read_trajectory
 
 from .conftest import TASK_VARS, WORKDIR, key_for, system_for

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentbench.agent.loop import run_agent
-from agentbench.models import make_model
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import ExitStatus, ToolCall
+from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.trajectory import read_trajectory
 
 from .conftest import TASK_VARS, key_for, system_for

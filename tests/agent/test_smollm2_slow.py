@@ -13,7 +13,7 @@ import pytest
 
 from agentbench.agent.loop import run_agent
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
-from agentbench.models import make_model
+from agentbench.models.factory import make_model
 from agentbench.records import LIMIT_STATUSES, ExitStatus, ModelCallEvent
 from agentbench.trajectory import read_trajectory
 

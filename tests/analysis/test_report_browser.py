@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agentbench.analysis.report import write_report
-from agentbench.models.scripted import ScriptedServer, replies_by_seed
+from agentbench.servers.scripted import ScriptedServer, replies_by_seed
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from tests.analysis.test_scripted_sweep_docker import PLANS, TINY

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from agentbench.analysis.report import build_report
-from agentbench.models.scripted import ScriptedServer, replies_by_seed
-from agentbench.models.scripted import bash_reply as bash
+from agentbench.servers.scripted import ScriptedServer, replies_by_seed
+from agentbench.servers.scripted import bash_reply as bash
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 

@@ -115,6 +115,7 @@ def test_parquet_with_indices_and_an_options_column(tmp_path: Path) -> None:
         ("truncated_parquet", "cannot read the parquet table"),
         ("wrong_format", "unknown table format '.txt'"),
         ("bad_column_flag", "is not KEY=COLUMN"),
+        ("deep_jsonl", "JSON nested 200001 levels deep, over the limit of 256"),
     ],
 )
 def test_bad_tables_are_one_line_and_write_nothing(tmp_path: Path, case: str, expect: str) -> None:
@@ -136,6 +137,10 @@ def test_bad_tables_are_one_line_and_write_nothing(tmp_path: Path, case: str, ex
     elif case == "wrong_format":
         path = tmp_path / "t.txt"
         path.write_text("question,system\n")
+    elif case == "deep_jsonl":  # crashed pyarrow's reader (SIGSEGV) before the depth check
+        path = tmp_path / "deep.jsonl"
+        deep = "[" * 200_000 + "]" * 200_000
+        path.write_text(json.dumps(rows[0])[:-1] + f', "extra": {deep}}}\n')
     else:
         path, args = _csv(tmp_path), ["--options", "4", "--column", "answr=a"]
     run = tmp_path / "run"

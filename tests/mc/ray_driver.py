@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentbench.models.scripted import ScriptedServer
+from agentbench.servers.scripted import ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from agentbench.sweep.store import RunStore

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from agentbench.config import ModelConfig, SystemConfig
-from agentbench.models.scripted import Responder, ScriptedServer
+from agentbench.servers.scripted import Responder, ScriptedServer
 from agentbench.sweep.runner import SweepSummary, run_sweep
 from agentbench.sweep.spec import Concurrency, RetryPolicy, SweepSpec
 

@@ -13,8 +13,8 @@ import pytest
 
 from agentbench.analysis.mc_report import MCReport, report_from_store, write_report
 from agentbench.metrics import decompose_kl
-from agentbench.models.scripted import Reply, ScriptedCall
 from agentbench.records import ChoiceOutcome, Usage
+from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.sweep.store import RunStore
 from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.questions import LETTERS

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from agentbench.errors import EnvironmentProblem, InfraError
-from agentbench.models.scripted import Reply, ScriptedCall
+from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.tasks.mc import EmbeddingSpec, MCTask, make_embedder
 from agentbench.tasks.mc.embeddings import HashEmbedder
 from tests.mc.sweeps import run_mc

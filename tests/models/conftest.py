@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 from .helpers import KEY, KEY_ENV
 

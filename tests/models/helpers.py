@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agentbench.config import ModelConfig
-from agentbench.models import RetryPolicy, make_model
 from agentbench.models.base import Model
-from agentbench.models.scripted import ScriptedServer
+from agentbench.models.factory import make_model
+from agentbench.models.retry import RetryPolicy
 from agentbench.records import Message, ModelRequest
+from agentbench.servers.scripted import ScriptedServer
 
 FAST = RetryPolicy(initial_s=0.01, max_s=0.05)
 KEY_ENV = "AGENTBENCH_TEST_KEY"

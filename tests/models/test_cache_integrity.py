@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from agentbench.errors import DataError, EnvironmentProblem
-from agentbench.models import make_model
 from agentbench.models.cache import FORMAT, ResponseCache
 from agentbench.models.client import ClientModel
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import ModelResponse, Usage
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 from .helpers import ask, config, model_for
 

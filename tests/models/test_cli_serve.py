@@ -14,7 +14,7 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
-from agentbench.models.local import free_port
+from agentbench.servers.embedded.process import free_port
 
 
 def _agentbench(*args: str, **kw: object) -> subprocess.Popen[str]:

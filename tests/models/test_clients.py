@@ -7,9 +7,9 @@ import time
 import pytest
 
 from agentbench.errors import ConfigError, EnvironmentProblem, InfraError
-from agentbench.models import make_model
-from agentbench.models.scripted import Fault, Reply, ScriptedServer
+from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ToolCall, ToolSpec, Usage
+from agentbench.servers.scripted import Fault, Reply, ScriptedServer
 
 from .helpers import FAST, KEY_ENV, PROVIDERS, ask, config, model_for, wire_of
 
@@ -164,7 +164,7 @@ def test_retries_are_logged_with_reason(server: ScriptedServer) -> None:
 
 
 def test_client_error_is_not_retried(server: ScriptedServer) -> None:
-    from agentbench.models import ModelRequestError
+    from agentbench.models.retry import ModelRequestError
 
     model = make_model(
         config("openai", server).model_copy(update={"base_url": server.base_url + "/v1/nope"}),

@@ -14,8 +14,8 @@ from agentbench.errors import DataError
 from agentbench.models.cache import ResponseCache
 from agentbench.models.gate import Gate
 from agentbench.models.pricing import Price, cost_usd, lookup, price_for
-from agentbench.models.scripted import Reply, ScriptedServer
 from agentbench.records import Usage
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 from .helpers import ask, model_for
 

@@ -46,7 +46,7 @@ def test_the_model_runs_on_an_older_cpu_with_the_variant_it_supports(
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        ["qemu-x86_64", "-cpu", cpu, PYTHON, "-m", "agentbench.models.llama_probe", *PROBE],
+        ["qemu-x86_64", "-cpu", cpu, PYTHON, "-m", "agentbench.servers.embedded.probe", *PROBE],
         capture_output=True,
         text=True,
         env=env,

@@ -10,15 +10,15 @@ from agentbench.agent.parse import parse_reply
 from agentbench.agent.scaffold import Scaffold, load_scaffold
 from agentbench.agent.tools import Action, FormatError, tool_specs
 from agentbench.config import ModelConfig
-from agentbench.models import make_model
-from agentbench.models.local import (
+from agentbench.models.factory import make_model
+from agentbench.records import Message, ModelRequest, ToolCall
+from agentbench.servers.embedded.process import (
     LOCAL_MODEL_NAME,
     LocalServer,
     ensure_local_server,
     find_gguf,
     stop_local_server,
 )
-from agentbench.records import Message, ModelRequest, ToolCall
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None

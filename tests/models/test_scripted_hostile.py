@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from agentbench.models.scripted import Reply, ScriptedServer
+from agentbench.servers.scripted import Reply, ScriptedServer
 
 HEAD = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 DEEP = b'{"model":"m","messages":' + b"[" * 100_000 + b"]" * 100_000 + b"}"

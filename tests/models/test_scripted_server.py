@@ -11,8 +11,8 @@ import openai
 import pytest
 
 from agentbench.errors import ConfigError
-from agentbench.models.scripted import Fault, Reply, ScriptedCall, ScriptedServer, load_script
 from agentbench.records import ToolCall, Usage
+from agentbench.servers.scripted import Fault, Reply, ScriptedCall, ScriptedServer, load_script
 
 TOOL = ToolCall(id="call_1", name="bash", arguments={"command": "sed -i 's/a/b/' x.py"})
 

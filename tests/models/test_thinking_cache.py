@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from agentbench.models.base import Model
-from agentbench.models.scripted import Reply, ScriptedServer
-from agentbench.models.scripted.types import ScriptedCall
 from agentbench.records import Message, ModelRequest, ModelResponse, ToolCall, ToolSpec, Usage
+from agentbench.servers.scripted import Reply, ScriptedServer
+from agentbench.servers.scripted.types import ScriptedCall
 
 from .helpers import model_for
 
@@ -192,7 +192,7 @@ def test_redacted_only_turn_goes_back() -> None:
 _POPULATE = """
 import sys
 from agentbench.config import ModelConfig
-from agentbench.models import make_model
+from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ToolSpec
 
 base_url, cache_dir, key_env = sys.argv[1:4]
@@ -227,7 +227,7 @@ def test_another_process_fills_the_cache_this_one_hits_it(tmp_path: Path) -> Non
             env=env, capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
         assert len(srv.calls) == 1
-        from agentbench.models import make_model
+        from agentbench.models.factory import make_model
 
         cfg = config(
             "anthropic",

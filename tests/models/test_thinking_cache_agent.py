@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
-from agentbench.models import make_model
-from agentbench.models.scripted import Reply, ScriptedServer
-from agentbench.models.scripted.plans import SUBMIT
-from agentbench.models.scripted.types import ScriptedCall
+from agentbench.models.factory import make_model
 from agentbench.records import SampleKey, ToolCall
+from agentbench.servers.scripted import Reply, ScriptedServer
+from agentbench.servers.scripted.plans import SUBMIT
+from agentbench.servers.scripted.types import ScriptedCall
 
 pytestmark = pytest.mark.docker
 

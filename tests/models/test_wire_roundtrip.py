@@ -11,9 +11,9 @@ from agentbench.models.openai_wire import (
     parse_completion,
     to_openai_messages,
 )
-from agentbench.models.scripted import Reply, wire
-from agentbench.models.scripted.types import ScriptedCall
 from agentbench.records import Message, ToolCall, Usage
+from agentbench.servers.scripted import Reply, wire
+from agentbench.servers.scripted.types import ScriptedCall
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
 args = st.dictionaries(

@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from agentbench.config import ModelConfig, SystemConfig
-from agentbench.models.scripted import ScriptedServer
 from agentbench.planning.build import build_plan
 from agentbench.planning.pilot import run_pilot
 from agentbench.records import SampleStatus
+from agentbench.servers.scripted import ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import Concurrency, SweepSpec
 from agentbench.sweep.store import RunStore
@@ -111,3 +111,25 @@ def test_max_cost_stops_with_not_run_samples_that_resume(tmp_path: Path) -> None
     with RunStore.open(tmp_path / "run") as store:
         st = store.stats()
     assert st.by_status == {"done": 120}
+
+
+def test_plan_pilot_on_the_cli_runs_beside_the_run_folder_and_plans_from_it(
+    tmp_path: Path,
+) -> None:
+    task = MCTask.from_spec(TASK)
+    root = Path(__file__).resolve().parents[2]
+    with ScriptedServer(responder(task)) as srv:
+        doc = sweep_spec(tmp_path / "run", srv.base_url).model_dump(mode="json")
+        path = tmp_path / "spec.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        r = run_cli("plan", str(path), "--pilot", "4", cwd=root, env={"COLUMNS": "250"})
+        calls = len(srv.calls)
+    assert r.returncode == 0, r.stderr
+    assert "pilot: 8 samples done, 0 missing, in " in r.stdout  # 4 per system
+    assert calls == 8  # the pilot's samples and nothing else reached the model
+    assert r.stdout.count("measured: run") == 2  # both systems planned from the pilot
+    assert not (tmp_path / "run").exists()  # the sweep itself did not start
+    with RunStore.open(tmp_path / "run.pilot") as store:
+        assert store.stats().by_status == {"done": 8}
+    bad = run_cli("plan", str(path), "--pilot", "0", cwd=root)
+    assert bad.returncode == 2 and "--pilot" in bad.stderr and "Traceback" not in bad.stderr

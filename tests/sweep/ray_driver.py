@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentbench.models.scripted import Reply, ScriptedCall, ScriptedServer
+from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from agentbench.sweep.store import RunStore

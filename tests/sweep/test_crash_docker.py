@@ -38,7 +38,7 @@ def _containers_of(pids: set[int]) -> list[str]:
 def test_interrupt_resume_swebench(
     tmp_path: Path, docker_client: Any, base_image: str, sig: signal.Signals
 ) -> None:
-    scripted = pytest.importorskip("agentbench.models.scripted")
+    scripted = pytest.importorskip("agentbench.servers.scripted")
     from agentbench.records import ToolCall
 
     def respond(call: Any) -> Any:

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 def test_ray_matches_local(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    pytest.importorskip("agentbench.models.scripted")
+    pytest.importorskip("agentbench.servers.scripted")
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs unshare and root to keep Ray on a private loopback")
     env = dict(os.environ)

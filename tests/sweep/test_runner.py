@@ -92,7 +92,7 @@ def test_cost_limit_stops_scheduling(seed_spec: dict[str, Any]) -> None:
 
 
 def test_chat_task_through_scripted_server(tmp_path: Path) -> None:
-    scripted = pytest.importorskip("agentbench.models.scripted")
+    scripted = pytest.importorskip("agentbench.servers.scripted")
     Reply, ScriptedServer = scripted.Reply, scripted.ScriptedServer
 
     from .sweeptasks import scripted_answer

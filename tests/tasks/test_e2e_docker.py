@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
-from agentbench.models.scripted import SUBMIT, Reply, ScriptedServer, replies_by_seed
-from agentbench.models.scripted import bash_reply as bash
 from agentbench.records import ExitStatus, SampleKey, SampleStatus, TestOutcome
+from agentbench.servers.scripted import SUBMIT, Reply, ScriptedServer, replies_by_seed
+from agentbench.servers.scripted import bash_reply as bash
 from agentbench.tasks.registry import make_task
 from agentbench.tasks.swebench.task import SWEBenchTask
 from agentbench.trajectory import read_trajectory

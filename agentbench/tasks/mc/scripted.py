@@ -12,8 +12,8 @@ import json
 import random
 from collections.abc import Mapping, Sequence
 
-from agentbench.models.scripted import Reply, ScriptedCall
 from agentbench.records import Usage
+from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.tasks.mc.questions import LETTERS
 from agentbench.tasks.mc.task import MCTask
 

@@ -162,7 +162,7 @@ class MCTask(Task):
         hit = self._models.get(id(system))
         if hit is not None and hit[0] is system:
             return hit[1]
-        from agentbench.models import make_model
+        from agentbench.models.factory import make_model
 
         model = make_model(system.model)
         self._models[id(system)] = (system, model)

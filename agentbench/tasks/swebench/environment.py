@@ -81,13 +81,17 @@ def ensure_suite_image(
     client: docker.DockerClient | None = None,
     ca_bundle: str | None = None,
     log_dir: Path | None = None,
+    mirror: str | None = None,
 ) -> str:
-    """Build (or reuse, by content hash) the instance image of a suite instance; returns its tag."""
+    """Build (or reuse, by content hash) the instance image of a suite instance; returns its tag.
+
+    With `mirror`, each missing layer is pulled from that registry before it is built.
+    """
     from agentbench.sandbox import images
 
     spec = suite.repo_spec(inst.repo)
     repo_key = suite.repo_key(inst.repo)
-    base = images.ensure_base_image(client, ca_bundle=ca_bundle, log_dir=log_dir)
+    base = images.ensure_base_image(client, ca_bundle=ca_bundle, log_dir=log_dir, mirror=mirror)
     env_tag = images.build_layer(
         base,
         kind="env",
@@ -96,6 +100,7 @@ def ensure_suite_image(
         ca_bundle=ca_bundle,
         client=client,
         log_dir=log_dir,
+        mirror=mirror,
     )
     files = {f"history/{p.name}": p.read_bytes() for p in suite.history_patches(inst.repo)}
     return images.build_layer(
@@ -107,6 +112,7 @@ def ensure_suite_image(
         ca_bundle=ca_bundle,
         client=client,
         log_dir=log_dir,
+        mirror=mirror,
     )
 
 
@@ -142,10 +148,13 @@ def ensure_image(
     client: docker.DockerClient | None = None,
     ca_bundle: str | None = None,
     log_dir: Path | None = None,
+    mirror: str | None = None,
 ) -> str:
     """The image an instance runs and is graded in, built or fetched as `source` says."""
     if suite is not None:
-        return ensure_suite_image(inst, suite, client=client, ca_bundle=ca_bundle, log_dir=log_dir)
+        return ensure_suite_image(
+            inst, suite, client=client, ca_bundle=ca_bundle, log_dir=log_dir, mirror=mirror
+        )
     if source == "prebuilt" or inst.image:
         return ensure_hub_image(inst, client=client)
     raise ConfigError(

@@ -7,9 +7,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError, InfraError, UserError
@@ -22,6 +22,7 @@ from agentbench.records import (
     SampleStatus,
     TestOutcome,
 )
+from agentbench.sandbox.mirror import check_registry
 from agentbench.tasks.base import Task
 from agentbench.tasks.swebench import grading
 from agentbench.tasks.swebench.dataset import Dataset, load_dataset, select
@@ -51,6 +52,8 @@ class SWEBenchTaskSpec(BaseModel):
     shuffle_seed: int | None = None
     image_source: Literal["build", "prebuilt"] = "build"
     ca_bundle: str | None = None
+    # HOST:PORT of a registry `agentbench sandbox push` filled: nodes pull images, not build
+    registry: Annotated[str, AfterValidator(check_registry)] | None = None
     test_timeout_s: float = Field(default=1800.0, gt=0)
     regrade: int = Field(default=1, ge=1)
     mem_limit: str | None = None
@@ -123,6 +126,7 @@ class SWEBenchTask(Task):
                     self.dataset.suite,
                     source=self.spec.image_source,
                     ca_bundle=self.spec.ca_bundle,
+                    mirror=self.spec.registry,
                 )
                 self._images[inst.instance_id] = tag
             return tag
@@ -158,7 +162,7 @@ class SWEBenchTask(Task):
         """Unroll the agent in a fresh sandbox, then grade its patch in another fresh container."""
         from agentbench.agent.loop import arun_agent
         from agentbench.agent.scaffold import load_scaffold
-        from agentbench.models import make_model
+        from agentbench.models.factory import make_model
 
         inst = self.instance(key.instance_id)
         started = time.time()

@@ -1,5 +1,5 @@
-"""Tool calls for the embedded SmolLM2 server: a llama-cpp-python chat handler (local_server.py
-runs the server with it registered).
+"""Tool calls for the embedded SmolLM2 server: a llama-cpp-python chat handler (app.py runs
+the server with it registered).
 
 Why: SmolLM2-135M's chat template (ChatML) has no tool syntax, and llama-cpp-python's `chatml`
 format drops `tools` and `role: tool` messages, so tool calls never came back. Its
@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-from agentbench.models.llama_backends import lib_dir
+from agentbench.servers.embedded.backends import lib_dir
 
 CHAT_FORMAT = "agentbench-chatml-tools"
 _GRAMMAR_MODULE = "agentbench._llama_grammar"

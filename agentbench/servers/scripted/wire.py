@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from agentbench.models.scripted.types import Reply, ScriptedCall
 from agentbench.records import Message, ToolCall, Usage
+from agentbench.servers.scripted.types import Reply, ScriptedCall
 
 _SEED_RE = re.compile(r"^seed-(-?\d+)$")
 _ANTHROPIC_STOP = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}

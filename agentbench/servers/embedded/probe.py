@@ -1,4 +1,4 @@
-"""Child-process checks of the llama.cpp build: `python -m agentbench.models.llama_probe ...`.
+"""Child-process checks of the llama.cpp build: `python -m agentbench.servers.embedded.probe ...`.
 
 llama.cpp is native code: a build that does not fit the CPU dies of SIGILL, so every use of it
 outside the model server runs here, in a process of its own (set-up's fitness check, the
@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from agentbench.models.llama_backends import load_cpu_backends
+from agentbench.servers.embedded.backends import load_cpu_backends
 
 
 def probe(generate: int) -> dict[str, object]:
@@ -23,7 +23,7 @@ def probe(generate: int) -> dict[str, object]:
     if generate > 0:
         import llama_cpp
 
-        from agentbench.models.local import find_gguf
+        from agentbench.servers.embedded.process import find_gguf
 
         model = llama_cpp.Llama(str(find_gguf()), n_ctx=256, n_threads=1, verbose=False, seed=0)
         reply = model.create_completion("1, 2, 3,", max_tokens=generate, temperature=0.0)
@@ -37,7 +37,7 @@ def grammar_ok(grammar: str) -> bool:
     load_cpu_backends()
     import llama_cpp
 
-    from agentbench.models.local import find_gguf
+    from agentbench.servers.embedded.process import find_gguf
 
     model = llama_cpp.Llama(str(find_gguf()), vocab_only=True, verbose=False)
     vocab = llama_cpp.llama_model_get_vocab(model.model)
@@ -50,7 +50,7 @@ def grammar_ok(grammar: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one check; the exit status is the answer."""
-    parser = argparse.ArgumentParser(prog="python -m agentbench.models.llama_probe")
+    parser = argparse.ArgumentParser(prog="python -m agentbench.servers.embedded.probe")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("probe")
     p.add_argument("--generate", type=int, default=0)

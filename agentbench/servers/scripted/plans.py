@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from agentbench.models.scripted.types import Reply, ScriptedCall
 from agentbench.records import ToolCall
+from agentbench.servers.scripted.types import Reply, ScriptedCall
 
 SUBMIT = Reply(text="done", tool_calls=[ToolCall(id="s", name="submit", arguments={})])
 

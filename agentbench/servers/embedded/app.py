@@ -1,9 +1,8 @@
-"""The embedded SmolLM2 server process: llama_cpp.server with our tool-call chat handler.
+"""The embedded server's child process: llama_cpp.server with our tool-call chat handler.
 
-`python -m agentbench.models.local_server <llama_cpp.server args>` (LocalServer runs it). Besides
-registering the handler (local_tools.py) it wraps the app in NullContentFix: the OpenAI clients
-send `content: null` beside tool calls, which llama-cpp-python's request model refuses (500),
-so no unroll got past its first call.
+`python -m agentbench.servers.embedded.app <llama_cpp.server args>` (LocalServer runs it)
+registers the handler (tools.py) and wraps the app in NullContentFix, which turns the
+`content: null` the OpenAI clients send beside tool calls into "" (the server wants a string).
 """
 
 from __future__ import annotations
@@ -11,16 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentbench.models.llama_backends import load_cpu_backends
-from agentbench.models.local_tools import register
+from agentbench.servers.embedded.backends import load_cpu_backends
+from agentbench.servers.embedded.tools import register
 
 
 def null_content_to_empty(body: bytes) -> bytes:
-    """A chat request body with `content: null` on assistant messages made "" (else as is).
-
-    OpenAI clients send null content beside tool calls; llama-cpp-python's request model wants
-    a string there and answers 500, so the second step of every tool-calling unroll failed.
-    """
+    """A chat request body with `content: null` on assistant messages made "" (else as is)."""
     try:
         req = json.loads(body)
     except ValueError:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agentbench.logging import get_logger
-from agentbench.models.scripted import wire
-from agentbench.models.scripted.http import Connection, Request, serve_connection
-from agentbench.models.scripted.types import Fault, Reply, ScriptedCall
+from agentbench.servers.scripted import wire
+from agentbench.servers.scripted.http import Connection, Request, serve_connection
+from agentbench.servers.scripted.types import Fault, Reply, ScriptedCall
 
 log = get_logger(__name__)
 
@@ -62,7 +62,7 @@ class ScriptedServer:
     @classmethod
     def from_script(cls, path: str, **kw: Any) -> ScriptedServer:
         """A server driven by a YAML script of regex rules (see scripted.script)."""
-        from agentbench.models.scripted.script import load_script
+        from agentbench.servers.scripted.script import load_script
 
         return cls(load_script(path), **kw)
 

@@ -18,8 +18,8 @@ import yaml
 from pydantic import Field, ValidationError
 
 from agentbench.errors import ConfigError
-from agentbench.models.scripted.types import Reply, ScriptedCall
 from agentbench.records import Record
+from agentbench.servers.scripted.types import Reply, ScriptedCall
 
 
 class Rule(Record):
@@ -75,7 +75,7 @@ def load_script(path: str | Path) -> ScriptResponder:
         raise ConfigError(
             "expected a mapping with rules/replies/default",
             path=str(p),
-            fix="see agentbench.models.scripted.script for the format",
+            fix="see agentbench.servers.scripted.script for the format",
         )
     try:
         script = Script.model_validate(data)
@@ -86,7 +86,7 @@ def load_script(path: str | Path) -> ScriptResponder:
             err["msg"],
             path=str(p),
             field=field,
-            fix="see agentbench.models.scripted.script for the format",
+            fix="see agentbench.servers.scripted.script for the format",
         ) from exc
     for i, rule in enumerate(script.rules):
         try:

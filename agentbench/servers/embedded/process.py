@@ -23,7 +23,7 @@ import httpx
 from agentbench.errors import EnvironmentProblem
 from agentbench.exitstatus import describe_exit, died_of, last_lines
 from agentbench.logging import get_logger
-from agentbench.models.local_tools import CHAT_FORMAT
+from agentbench.servers.embedded.tools import CHAT_FORMAT
 
 log = get_logger(__name__)
 
@@ -31,7 +31,7 @@ LOCAL_MODEL_NAME = "smollm2-135m-instruct"
 _INSTALL_FIX = "install the 'local' extra: bash scripts/setup.sh (it builds llama-cpp-python for any x86-64 CPU)"
 _REBUILD_FIX = (
     "rebuild llama.cpp for this CPU: bash scripts/setup.sh (it checks the build and rebuilds it);"
-    " python -m agentbench.models.llama_probe probe --generate 4 checks it alone"
+    " python -m agentbench.servers.embedded.probe probe --generate 4 checks it alone"
 )
 
 
@@ -110,7 +110,7 @@ class LocalServer:
         return [
             sys.executable,
             "-m",
-            "agentbench.models.local_server",
+            "agentbench.servers.embedded.app",
             "--model",
             str(path),
             "--model_alias",
@@ -201,7 +201,7 @@ class LocalServer:
 def _server_fix(code: int) -> str:
     """What to do about a server that exited at start other than by SIGILL."""
     if code < 0:
-        return "see its last output; python -m agentbench.models.llama_probe probe --generate 4 runs the model alone"
+        return "see its last output; python -m agentbench.servers.embedded.probe probe --generate 4 runs the model alone"
     return "see its last output (a taken port, a missing model file or a broken install: bash scripts/setup.sh)"
 
 
