@@ -51,6 +51,21 @@ def loads_json(
     max_bytes: int = MAX_ENTRY_BYTES,
 ) -> Any:
     """json.loads with a size and nesting cap; bad or oversized JSON is one InputLimitError/DataError."""
+    check_json_limits(data, source=source, max_depth=max_depth, max_bytes=max_bytes)
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"not valid JSON ({exc})", path=source, fix="re-export the file") from None
+
+
+def check_json_limits(
+    data: bytes | str,
+    *,
+    source: str,
+    max_depth: int = MAX_JSON_DEPTH,
+    max_bytes: int = MAX_ENTRY_BYTES,
+) -> None:
+    """Refuse JSON text over the size or nesting cap (one InputLimitError), before any parser sees it."""
     size = len(data)
     if size > max_bytes:
         raise InputLimitError(
@@ -65,10 +80,6 @@ def loads_json(
             path=source,
             fix="this is not a file agentbench or the tools it imports write; check where it came from",
         )
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"not valid JSON ({exc})", path=source, fix="re-export the file") from None
 
 
 def read_capped(stream: IO[bytes], *, source: str, max_bytes: int = MAX_ENTRY_BYTES) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from agentbench.errors import DataError
-from agentbench.sweep.store import RunStore, SystemRow
+from agentbench.sweep.store import RunStore, SystemRow, read_only_uri
 
 # outcome_kind values written by the store
 TESTS, CHOICE, VECTOR = "tests", "choice", "vector"
@@ -68,7 +68,7 @@ class RunData:
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
     """A read-only connection: analysis never writes to a store someone may be filling."""
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+    return sqlite3.connect(read_only_uri(path), uri=True, timeout=30.0)
 
 
 def _parse_vectors(texts: list[str], run_dir: Path) -> list[list[float]]:

@@ -12,6 +12,7 @@ from pydantic import Field
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import Record, SampleResult, SampleStatus
+from agentbench.safeio import check_json_limits
 from agentbench.sweep.store import RunStore
 
 
@@ -33,6 +34,7 @@ class ImportSummary(Record):
 
 def load_json(text: str | bytes, where: str) -> Any:
     """Parse JSON; a syntax error is a DataError naming the file and the position."""
+    check_json_limits(text, source=where)  # json.loads would recurse into a RecursionError
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -16,6 +16,7 @@ SQL-level with filters, so pages over a large run never load it whole.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -155,6 +156,34 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     return conn
+
+
+def on_read_only_fs(path: Path) -> bool:
+    """True when `path`'s filesystem is mounted read-only (nobody can write there)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def read_only_uri(db: Path) -> str:
+    """SQLite URI to read `db` without writing: `immutable` on a read-only mount, else `mode=ro`.
+
+    On a read-only mount SQLite cannot create the WAL index (-shm), so `mode=ro` fails; nobody can
+    write there, so reading the file as immutable is exact. A -wal file left there holds commits
+    an immutable read would miss: that is refused.
+    """
+    uri = db.resolve().as_uri()
+    if not on_read_only_fs(db.parent):
+        return f"{uri}?mode=ro"
+    wal = db.with_name(db.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        raise DataError(
+            f"the run store has writes not yet merged ({wal.name}) on a read-only filesystem",
+            path=str(db),
+            fix="copy the run folder somewhere writable and open the copy",
+        )
+    return f"{uri}?immutable=1"
 
 
 def _refuse_foreign(db: Path) -> None:
@@ -468,7 +497,14 @@ class RunStore:
             raise RuntimeError(f"{self.db_path}: run store is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.db_path)
+            if on_read_only_fs(self.run_dir):
+                # a run folder on a read-only mount (a shared archive): read it, never write
+                conn = sqlite3.connect(
+                    read_only_uri(self.db_path), uri=True, check_same_thread=False,
+                    isolation_level=None,
+                )  # fmt: skip
+            else:
+                conn = _connect(self.db_path)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)

@@ -11,7 +11,14 @@ from typing import Any
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import SampleResult
-from agentbench.sweep.store import InstanceRow, RunStore, StoreStats, SystemRow, parsed_record
+from agentbench.sweep.store import (
+    InstanceRow,
+    RunStore,
+    StoreStats,
+    SystemRow,
+    parsed_record,
+    read_only_uri,
+)
 
 
 @dataclass(eq=False)
@@ -32,7 +39,7 @@ class ViewRun:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         try:
             if conn is None:
-                uri = f"file:{self.store.db_path.resolve()}?mode=ro"
+                uri = read_only_uri(self.store.db_path)
                 conn = sqlite3.connect(uri, uri=True, timeout=30.0, check_same_thread=False)
                 self._local.conn = conn
                 with self._lock:

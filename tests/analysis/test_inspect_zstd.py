@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentbench.errors import DataError
-from agentbench.importers.inspect_eval import import_inspect
+from agentbench.importers.inspect_eval import import_inspect, read_inspect
 from agentbench.records import ChoiceOutcome, TestOutcome
 from agentbench.sweep.store import RunStore
 from tests.cli_run import run_cli
@@ -80,3 +80,31 @@ def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None
     assert zo.bias == pytest.approx((0 + 1 + 0) / 3)
     r = run_cli("mc", "report", str(run), "--groups", "0", "--boot", "20", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_the_fixtures_are_what_the_installed_inspect_ai_writes(tmp_path: Path) -> None:
+    """Regenerate the logs with inspect_ai itself: same zstd layout, same imported outcomes."""
+    import subprocess
+    import sys
+    import zipfile
+
+    pytest.importorskip("inspect_ai")
+    r = subprocess.run(
+        [sys.executable, str(ZSTD.parent / "make_evals.py"), str(tmp_path / "new")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    for name in ("mc_choices.eval", "mc_prompt.eval", "qa.eval"):
+        new = tmp_path / "new" / name
+        with zipfile.ZipFile(new) as zf:
+            methods = {i.compress_type for i in zf.infolist() if i.filename.startswith("samples/")}
+        assert methods == {93}, (name, methods)  # zstd, which zipfile itself cannot read
+
+        def outcomes(path: Path) -> list[tuple[str, int, object]]:
+            log = read_inspect(path)
+            return sorted(
+                (s.key.instance_id, s.key.seed, s.outcome.model_dump() if s.outcome else None)
+                for s in log.samples
+            )  # type: ignore[return-value]
+
+        assert outcomes(new) == outcomes(ZSTD / name), name

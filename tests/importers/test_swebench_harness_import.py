@@ -238,3 +238,12 @@ def test_the_run_evaluation_folder_itself_names_its_run_folders(tmp_path: Path) 
     line = _bad(tmp_path, run=RUNS)
     assert line.startswith(f"{RUNS}: this holds run folders, not model folders (pass its run_id")
     assert str(RUNS / "run_a") in line
+
+
+def test_deeply_nested_report_json_is_one_line(tmp_path: Path) -> None:
+    # json.loads raised RecursionError (a traceback) before the importers' nesting cap
+    src = _copy_run(tmp_path)
+    report = src / MODEL / "sympy__sympy-20590" / "report.json"
+    report.write_text("[" * 200_000 + "]" * 200_000)
+    line = _bad(tmp_path, run=src)
+    assert line.startswith(f"{report}: JSON nested 200000 levels deep, over the limit of 256")

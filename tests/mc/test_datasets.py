@@ -145,3 +145,14 @@ def test_example_sweep_spec_builds() -> None:
     spec = load_spec(root / "sweeps" / "mc.yaml")
     task = make_task(spec.tasks[0])
     assert len(task.instance_ids()) == 15 and spec.seed_list() == list(range(30))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_deeply_nested_dataset_files_are_refused_in_one_line(tmp_path: Path, suffix: str) -> None:
+    from agentbench.safeio import InputLimitError
+
+    p = tmp_path / f"deep{suffix}"
+    p.write_text('{"question": ' + "[" * 200_000 + "]" * 200_000 + "}\n")
+    with pytest.raises(InputLimitError, match="nested 200001 levels deep") as err:
+        load_questions(DatasetSpec(source="mmlu", path=str(p)))
+    assert "\n" not in str(err.value) and str(p) in str(err.value)

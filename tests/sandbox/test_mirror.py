@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -147,3 +148,95 @@ def test_tasks_push_fills_the_registry_for_a_suite_instance(
     assert "3 images in" in r.stdout
     bad = run_cli("tasks", "push", "agentbench-mini", "--registry", "http://x/y", cwd=tmp_path)
     assert bad.returncode == 2 and "--registry" in bad.stderr and "HOST:PORT" in bad.stderr
+
+
+def _suite_copy(tmp_path: Path, env_setup: str = "[]") -> tuple[Path, str]:
+    """agentbench-tiny under a fresh name: its environment and instance layers are this test's."""
+    tiny = Path(__file__).resolve().parents[1] / "fixtures" / "suites" / "agentbench-tiny"
+    suite = tmp_path / "suite"
+    shutil.copytree(tiny, suite)
+    name = f"mirror-{uuid.uuid4().hex[:6]}"
+    cfg = (suite / "suite.yaml").read_text().replace("name: agentbench-tiny", f"name: {name}")
+    (suite / "suite.yaml").write_text(cfg.replace("env_setup: []", f"env_setup: {env_setup}"))
+    return suite, name
+
+
+def test_a_ray_worker_pulls_the_suite_images_instead_of_building(
+    base_image: str, docker_client, registry: str, tmp_path: Path
+) -> None:
+    import yaml
+
+    from agentbench.sandbox.paths import build_log_dir
+    from agentbench.servers.scripted import ScriptedServer, replies_by_seed
+    from tests.cli_run import run_cli
+
+    pytest.importorskip("ray")
+    suite, name = _suite_copy(tmp_path)
+    r = run_cli("tasks", "push", str(suite), "--registry", registry, "--id", "calc-1",
+                cwd=tmp_path, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    tags = [ln.split("/", 1)[1] for ln in r.stdout.splitlines() if ln.startswith(registry + "/")]
+    # base, then this suite's own layers: its environment (named for it) and the instance on it
+    ours = tags[1:]
+    assert len(tags) == 3 and tags[0] == base_image and name in ours[0], tags
+    ids = {t: docker_client.api.inspect_image(t)["Id"] for t in ours}
+    logs = [build_log_dir(None) / f"{t.replace(':', '-')}.log" for t in ours]
+    for t in reversed(ours):  # as on a node that never had them
+        docker_client.api.remove_image(t)
+    for log in logs:
+        log.unlink(missing_ok=True)
+    try:
+        with ScriptedServer(replies_by_seed({0: []})) as srv:  # submits at once
+            spec = {
+                "name": "pull", "run_dir": str(tmp_path / "run"), "seeds": 1,
+                "tasks": [{"kind": "swebench", "dataset": str(suite), "filter": "calc-1",
+                           "registry": registry}],
+                "systems": [{"name": "s", "scaffold": "bash-react",
+                             "model": {"provider": "scripted", "name": "s", "base_url": srv.base_url}}],
+            }  # fmt: skip
+            (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+            r = run_cli("run", str(tmp_path / "spec.yaml"), "--no-progress", "--no-plan",
+                        "--executor", "ray", "--ray-num-cpus", "1", cwd=tmp_path,
+                        env={"RAY_AUTH_MODE": "disabled"}, timeout=600)  # fmt: skip
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert "1 done" in r.stdout or "(1 done" in r.stdout, r.stdout
+        # the worker's images are the pushed ones, and no build of them ran
+        assert {t: docker_client.api.inspect_image(t)["Id"] for t in ours} == ids
+        assert not any(log.exists() for log in logs)
+    finally:
+        for t in reversed(ours):
+            with contextlib.suppress(Exception):
+                docker_client.api.remove_image(t, force=True)
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_a_node_that_can_neither_pull_nor_build_tells_the_driver_in_one_line(
+    base_image: str, tmp_path: Path, executor: str
+) -> None:
+    import yaml
+
+    from tests.cli_run import run_cli
+
+    if executor == "ray":
+        pytest.importorskip("ray")
+    suite, name = _suite_copy(tmp_path, '["exit 7"]')  # a fresh environment layer: not cached
+    closed = f"127.0.0.1:{_free_port()}"
+    spec = {
+        "name": "broken", "run_dir": str(tmp_path / "run"), "seeds": 1,
+        "tasks": [{"kind": "swebench", "dataset": str(suite), "filter": "calc-1",
+                   "registry": closed}],
+        "systems": [{"name": "s", "scaffold": "bash-react",
+                     "model": {"provider": "scripted", "name": "s", "base_url": "http://127.0.0.1:9/v1"}}],
+    }  # fmt: skip
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    extra = ["--executor", "ray", "--ray-num-cpus", "1"] if executor == "ray" else []
+    r = run_cli("run", str(tmp_path / "spec.yaml"), "--no-progress", "--no-plan", *extra,
+                cwd=tmp_path, env={"COLUMNS": "400", "RAY_AUTH_MODE": "disabled"}, timeout=600)  # fmt: skip
+    assert r.returncode == 3, r.stderr[-2000:]
+    ours = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(ours) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    line = ours[0]
+    assert f"building agentbench-env-{name}.calc:" in line and "non-zero code: 7" in line
+    assert f"not pulled from {closed} either (" in line
+    assert (executor == "ray") == line.startswith("error: on a Ray worker: ")
+    assert not (tmp_path / "run").exists()  # nothing half-written

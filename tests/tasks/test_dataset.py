@@ -154,3 +154,15 @@ def test_parse_slice_matches_python(a: int, b: int, c: int) -> None:
     seq = list(range(7))
     assert seq[parse_slice(f"{a}:{b}:{c}")] == seq[a:b:c]
     assert seq[parse_slice(f":{b}")] == seq[:b]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_deeply_nested_rows_are_refused_in_one_line(tmp_path: Path, suffix: str) -> None:
+    # json.loads raised RecursionError (a traceback) on this before the nesting cap
+    from agentbench.safeio import InputLimitError
+
+    p = tmp_path / f"deep{suffix}"
+    p.write_text("[" * 200_000 + "]" * 200_000 + "\n")
+    with pytest.raises(InputLimitError, match="nested 200000 levels deep") as err:
+        load_dataset(str(p))
+    assert "\n" not in str(err.value) and str(p) in str(err.value)

@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem
 from agentbench.logging import get_logger
 from agentbench.records import Record
+from agentbench.safeio import check_json_limits
 from agentbench.tasks.mc.procedural import generate
 from agentbench.tasks.mc.questions import LETTERS, MCQuestion
 
@@ -328,6 +329,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
             with open(path, encoding="utf-8") as fh:
                 for n, line in enumerate(fh, 1):
                     if line.strip():
+                        check_json_limits(line, source=f"{path}: line {n}")
                         try:
                             rows.append(json.loads(line))
                         except ValueError:
@@ -340,7 +342,9 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
             return _dicts(rows, path)
         if suffix == ".json":
             try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
+                text = path.read_text(encoding="utf-8")
+                check_json_limits(text, source=str(path))  # before json.loads can recurse
+                doc = json.loads(text)
             except ValueError:
                 raise DataError("invalid JSON", path=str(path), fix="fix the file") from None
             if isinstance(doc, dict):

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem
 from agentbench.logging import get_logger
+from agentbench.safeio import check_json_limits
 from agentbench.tasks.swebench.schema import SWEInstance, validate_row
 from agentbench.tasks.swebench.suites import Suite, find_suite
 
@@ -97,7 +98,9 @@ def _read_local(path: Path) -> list[Any]:
         return list(_read_jsonl(path))
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            check_json_limits(text, source=str(path))  # before json.loads can recurse
+            data = json.loads(text)
         except OSError as exc:
             raise DataError(
                 f"cannot read ({exc.strerror or exc})", path=str(path), fix="check the dataset path"
@@ -134,6 +137,7 @@ def _read_jsonl(path: Path) -> Iterable[Any]:
         if not line.strip():
             continue
         n += 1
+        check_json_limits(line, source=f"{path}: row {n}")  # before json.loads can recurse
         try:
             yield json.loads(line)
         except json.JSONDecodeError as exc:
