@@ -20,8 +20,8 @@ from agentbench.sweep.plan import PlannedSample, plan_samples
 from agentbench.sweep.runlock import run_folder_lock
 from agentbench.sweep.spec import SweepSpec
 from agentbench.sweep.store import TRAJECTORY_DIR, RunStore
-from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
+from agentbench.tasks.registry import make_task
 
 log = get_logger(__name__)
 
@@ -171,14 +171,11 @@ def _build_tasks(
 
 
 def _check_systems(spec: SweepSpec, tasks: list[Task], source: str | None) -> None:
-    """Ask each task that can (optional `check_system`) whether it can run each system."""
+    """Ask each task whether it can run each system."""
     for task in tasks:
-        check = getattr(task, "check_system", None)
-        if check is None:
-            continue
         for i, system in enumerate(spec.systems):
             try:
-                check(system)
+                task.check_system(system)
             except UserError as exc:
                 if exc.path is not None and exc.detail == "scaffold not found":
                     # the spec's scaffold name is the typo, not the file it resolved to
@@ -199,7 +196,7 @@ def run_sweep(
     ray_num_cpus: int | None = None,
     ray_cpus_per_sample: float = 1.0,
     on_progress: ProgressCallback | None = None,
-    task_factory: Callable[[dict[str, Any]], Task] = build_task,
+    task_factory: Callable[[dict[str, Any]], Task] = make_task,
     run_dir: Path | None = None,
     source: str | None = None,
     wait: bool = False,

@@ -19,7 +19,7 @@ from agentbench.metrics import decompose_kl
 from agentbench.records import ChoiceOutcome, Usage
 from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.sweep.store import RunStore
-from agentbench.tasks.mc import MCTask, make_task
+from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.questions import LETTERS
 from agentbench.tasks.mc.scripted import KnownDistributionResponder
 from tests.mc.sweeps import run_mc
@@ -68,7 +68,7 @@ def brier_truth(dist: dict[str, list[float]], targets: dict[str, int], r: int) -
 def letter_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MCTask, dict[str, Any]]:
     run_dir = tmp_path_factory.mktemp("mc") / "run"
     spec = letter_spec()
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     dist = known_dist(task)
     length = {q.id: 20 * int(q.subject.split("-")[1]) for q in task.questions}
     responder = KnownDistributionResponder(task, dist, length=length)
@@ -205,7 +205,7 @@ def stated(p: list[float], seed: int | None) -> list[float]:
 
 def test_stated_probabilities_give_the_exact_kl_decomposition(tmp_path: Path) -> None:
     spec = letter_spec(format="probs", dataset={"source": "procedural", "n": 6, "difficulty": 2})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     dist = known_dist(task)
     run_mc(tmp_path / "run", spec, DirichletResponder(task, dist), seeds=8)
     rep = mc_section(tmp_path / "run", groups=0, n_boot=50)
@@ -224,7 +224,7 @@ def test_stated_probabilities_give_the_exact_kl_decomposition(tmp_path: Path) ->
 
 def test_unparsable_answers_are_uniform_and_counted(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 5, "difficulty": 1})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
 
     class Counting(KnownDistributionResponder):
         garbage_sent = 0
@@ -251,7 +251,7 @@ def test_unparsable_answers_are_uniform_and_counted(tmp_path: Path) -> None:
 
 def test_reasoning_budgets_as_systems_and_reference_grouping(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 6, "difficulty": [1, 2]})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     sure = {q.id: [1.0 if i == q.target else 0.0 for i in range(4)] for q in task.questions}
     noisy = known_dist(task)
     responder = KnownDistributionResponder(
@@ -285,7 +285,7 @@ def test_reasoning_budgets_as_systems_and_reference_grouping(tmp_path: Path) -> 
 
 def test_resume_runs_only_new_seeds(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 4, "difficulty": 1})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     responder = KnownDistributionResponder(task, known_dist(task))
     first, calls1 = run_mc(tmp_path / "run", spec, responder, seeds=5)
     second, calls2 = run_mc(tmp_path / "run", spec, responder, seeds=10)
@@ -297,7 +297,7 @@ def test_resume_runs_only_new_seeds(tmp_path: Path) -> None:
 
 def test_missing_answers_after_server_errors_are_not_outcomes(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 2, "difficulty": 1})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     inner = KnownDistributionResponder(task, known_dist(task))
     bad = task.instance_ids()[0]
     stem = task.question(bad).question
@@ -329,7 +329,7 @@ def test_open_ended_embeddings_variance(tmp_path: Path, mwe_dir: Path) -> None:
         "contexts": 1,
         "embedding": {"provider": "hash", "dim": 64},
     }
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     steady = task.instance_ids()[0]
 
     def responder(call: ScriptedCall) -> Reply:
@@ -352,35 +352,3 @@ def test_open_ended_embeddings_variance(tmp_path: Path, mwe_dir: Path) -> None:
     assert r.outcome.text.startswith("<answer>I would decline")  # type: ignore[union-attr]
     html = write_report(full, tmp_path / "rep")
     assert "embedding variance" in html.read_text()
-
-
-def test_blocking_path_matches_the_async_path(tmp_path: Path) -> None:
-    # Ray workers call run_sample (blocking); the local executor awaits arun_sample
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    from agentbench.records import SampleKey
-    from agentbench.servers.scripted import ScriptedServer
-    from tests.mc.sweeps import scripted_system
-
-    spec = letter_spec(dataset={"source": "procedural", "n": 3, "difficulty": 2})
-    task = make_task(spec)
-    with ScriptedServer(KnownDistributionResponder(task, known_dist(task))) as srv:
-        system = scripted_system("m", srv.base_url)
-        keys = [
-            SampleKey(task="arith", instance_id=q, system="m", system_hash=system.config_hash(),
-                      seed=s)
-            for q in task.instance_ids() for s in range(4)
-        ]  # fmt: skip
-        with ThreadPoolExecutor(4) as pool:
-            blocking = list(pool.map(lambda k: task.run_sample(k, system, tmp_path), keys))
-
-        async def run_async() -> list[Any]:
-            try:
-                return [await task.arun_sample(k, system, tmp_path) for k in keys]
-            finally:
-                await task.aclose()
-
-        awaited = asyncio.run(run_async())
-    assert [r.outcome for r in blocking] == [r.outcome for r in awaited]
-    assert all(r.status == "done" for r in blocking)

@@ -17,7 +17,7 @@ import pytest
 
 from agentbench.errors import EnvironmentProblem, InfraError
 from agentbench.servers.scripted import Reply, ScriptedCall
-from agentbench.tasks.mc import EmbeddingSpec, make_embedder, make_task
+from agentbench.tasks.mc import EmbeddingSpec, MCTask, make_embedder
 from agentbench.tasks.mc.embeddings import HashEmbedder
 from tests.mc.sweeps import run_mc
 
@@ -127,7 +127,7 @@ def test_open_ended_sweep_with_minilm(tmp_path: Path, mwe_dir: Path) -> None:
 
     spec = {"kind": "mc", "name": "open", "dataset": {"source": "mwe", "path": str(mwe_dir)},
             "format": "open", "shots": 0, "contexts": 1}  # fmt: skip
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     first = task.instance_ids()[0]
     answers = ["I would refuse the offer.", "I'd decline it.", "Sure, give me the budget!"]
 
