@@ -19,6 +19,7 @@ import numpy as np
 from agentbench.analysis.arrange import Arranged, arrange, compact
 from agentbench.analysis.cells import Boot, cell_of, check_boot
 from agentbench.analysis.compare import compare_runs
+from agentbench.analysis.fmt import num
 from agentbench.analysis.load import CHOICE, TESTS, VECTOR, RunData, load_run
 from agentbench.analysis.mc import mc_section
 from agentbench.analysis.types import (
@@ -267,8 +268,18 @@ def _system_report(
         overall = cell_of(a.model, a.lengths, boot)
         groups: list[LengthGroup] = []
         g = None
+        known = a.lengths[np.isfinite(a.lengths)]
+        # one length for every unroll (an import without lengths): groups would only be
+        # question order, so there are none
+        flat = known.size == 0 or float(known.min()) == float(known.max())
+        if flat and k:
+            notes.append(
+                f"system {label}: every unroll has the same length "
+                f"({num(float(known[0])) if known.size else 'none'}), so there are no length "
+                "groups or halves"
+            )
         try:
-            g = _groups_for(a, k, ref) if k else None
+            g = _groups_for(a, k, ref) if k and not flat else None
         except MetricsInputError as exc:
             notes.append(f"system {label}: no length groups ({exc})")
         if g is not None:
@@ -287,7 +298,7 @@ def _system_report(
                         cell=cell,
                     )
                 )
-        short, long_ = _halves(a, boot)
+        short, long_ = (None, None) if flat else _halves(a, boot)
     few = int((a.model.n_unrolls < MIN_UNROLLS).sum())
     if few:
         notes.append(

@@ -13,14 +13,19 @@ def num(x: float | None, digits: int = 3) -> str:
     """A number with `digits` decimals (0.5 -> '0.500'); None or NaN reads as 'n/a'."""
     if x is None or not math.isfinite(x):
         return "n/a"
-    return f"{x:.{digits}f}"
+    return _unsigned_zero(f"{x:.{digits}f}")
 
 
 def sig(x: float | None, digits: int = 3) -> str:
     """A number with `digits` significant digits (for values over many decades: 1.23e-05)."""
     if x is None or not math.isfinite(x):
         return "n/a"
-    return f"{x:.{digits}g}"
+    return _unsigned_zero(f"{x:.{digits}g}")
+
+
+def _unsigned_zero(s: str) -> str:
+    """'-0.000' -> '0.000': a float error below the shown digits has no sign worth printing."""
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
 
 
 def _parts(e: Estimate | Mapping[str, Any]) -> tuple[float, float, float]:

@@ -61,7 +61,8 @@ def collect(results: Iterable[SampleResult]) -> tuple[dict[str, Any], dict[str, 
             table["question"].append(_qid(r, multi))
             table["system"].append(r.key.system)
             table["seed"].append(r.key.seed)
-            table["length"].append(float(r.length) if r.length is not None else 0.0)
+            # NaN, not 0: a run without lengths (an import) has no length groups or halves
+            table["length"].append(float(r.length) if r.length is not None else float("nan"))
             table["outcome"].append(list(o.probs))
             table["target"].append(o.target)
             unparsed[r.key.system] += 0 if o.parsed else 1

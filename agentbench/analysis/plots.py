@@ -151,6 +151,9 @@ def mc_length_plot(mc: MCSection) -> bytes | None:
         return [r for r in mc.rows.get(loss, [])
                 if r["system"] == system and r["group"] != "all" and r["half"] == "all"]  # fmt: skip
 
+    if not any(rows("kl", s.name) for s in mc.systems):
+        return None  # no length groups were made (no lengths): nothing to plot
+
     fig = figure(14.0, 4.0)
     axes = fig.subplots(1, 3)
     names = [s.name for s in mc.systems if rows("kl", s.name)]

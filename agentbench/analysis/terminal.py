@@ -58,7 +58,10 @@ def print_headline(rep: Report, out: Console) -> None:
         for name, c in (("short half", s.short_half), ("long half", s.long_half)):
             if c is not None:
                 by_len.add_row(safe(s.system), name, num(c.mean_length, 1), stacked(c.incoherence))
-    out.print(by_len)
+    if by_len.row_count:
+        out.print(by_len)
+    else:  # e.g. an import without lengths: the warnings below say why
+        out.print("incoherence vs action count: no length groups or halves", highlight=False)
     comp = rep.comparison
     if comp and comp.pairs:
         out.print(_pairs(comp, f"paired: system − baseline, same instances ({conf})"))

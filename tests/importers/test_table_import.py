@@ -175,3 +175,15 @@ def test_the_viewer_shows_an_imported_answer(tmp_path: Path) -> None:
     # per seed, its answer over the options; the KL decomposition of the question
     assert all(f"seed {i}" in inst for i in range(3)) and "KL decomposition" in inst
     assert "0.333" in inst  # incoherence of q2 for alpha
+
+
+def test_a_run_without_lengths_reports_no_length_groups(tmp_path: Path) -> None:
+    # a constant length (0 actions everywhere) used to be "grouped": groups in question order
+    run = tmp_path / "run"
+    import_table(run, _csv(tmp_path), options=4)
+    r = run_cli("report", str(run), "--out", str(tmp_path / "rep"), "--boot", "20",
+                cwd=tmp_path, env={"COLUMNS": "80"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "incoherence vs action count: no length groups or halves" in r.stdout
+    assert "-0.000" not in r.stdout and "Warning" not in r.stderr  # no stray float or mpl noise
+    assert "every unroll has the same length" in r.stdout + r.stderr
