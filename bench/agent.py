@@ -5,8 +5,8 @@ sandbox. We measure, in the same run and the same container:
 
   raw exec        sandbox.exec("true") alone: the floor of any step
   raw HTTP call   one model call to the scripted server on 127.0.0.1
-  loop (in-proc)  run_agent with an in-process model (no HTTP): loop + sandbox
-  loop (HTTP)     run_agent against the scripted HTTP server: the real path
+  loop (in-proc)  arun_agent with an in-process model (no HTTP): loop + sandbox
+  loop (HTTP)     arun_agent against the scripted HTTP server: the real path
 
 and report medians per step. Framework overhead = step wall time - model latency -
 sandbox exec time (both recorded in the trajectory), under each fsync policy.
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentbench.agent.loop import Durability, run_agent
+from agentbench.agent.loop import Durability, arun_agent
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.models.base import Model
 from agentbench.models.factory import make_model
@@ -89,10 +89,10 @@ def run_loop(
         system_hash=system.config_hash(),
         seed=0,
     )
-    run_agent(
+    asyncio.run(arun_agent(
         model=model, scaffold="bash-react", sandbox=sb, key=key, system=system,
         task_vars=TASK_VARS, trajectory_path=path, durability=durability,
-    )  # fmt: skip
+    ))  # fmt: skip
     return step_overheads(path)
 
 

@@ -41,7 +41,7 @@ from agentbench.records import Usage
 from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import Concurrency, SweepSpec
-from agentbench.tasks.mc import MCTask, make_task
+from agentbench.tasks.mc import MCTask
 
 REPLY = Reply(text="Thinking briefly.\nAnswer: B", usage=Usage(input_tokens=90, output_tokens=6))
 
@@ -128,7 +128,7 @@ def main() -> None:
     args = ap.parse_args()
     configure("ERROR")
     has_lean = importlib.util.find_spec("agentbench.models.lean_model") is not None
-    task = make_task(task_spec(args.questions))
+    task = MCTask.from_spec(task_spec(args.questions))
     levels = [int(x) for x in args.in_flight.split(",")]
     with ScriptedServer(responder) as srv:
         url = srv.base_url
@@ -141,7 +141,7 @@ def main() -> None:
               f"{'CPU ms/unroll':>9}  {'vs loop':>8}")  # fmt: skip
         for c in levels:
             q = max(2, args.questions // 5) if c == 1 else args.questions
-            small = make_task(task_spec(q)) if q != args.questions else task
+            small = MCTask.from_spec(task_spec(q)) if q != args.questions else task
             variants: list[tuple[str, Any]] = [
                 ("openai loop", lambda c=c, small=small: baseline(url, small, args.unrolls, c)),
                 ("ours (sdk)", lambda c=c, q=q: ours(url, q, args.unrolls, c, lean=False)),

@@ -30,8 +30,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from synthetic_store import fill_synthetic_store  # bench/ (the script folder is on sys.path)
 
 from agentbench.analysis.arrange import arrange
+from agentbench.analysis.build import build_report
 from agentbench.analysis.load import load_run
-from agentbench.analysis.report import build_report, write_report
+from agentbench.analysis.write import write_report
 from agentbench.metrics import decompose_table
 from agentbench.records import TestOutcome
 from agentbench.store.export import samples_frame
@@ -43,7 +44,7 @@ N_INSTANCES, N_SEEDS, N_SYSTEMS = 500, 100, 2
 def ours(run: Path, out: Path, **kw: object) -> float:
     """build_report + write_report; returns the first system's incoherence."""
     rep = build_report(run, **kw)  # type: ignore[arg-type]
-    write_report(run, out, report=rep)
+    write_report(rep, out)
     return rep.systems[0].overall.incoherence.estimate
 
 

@@ -46,6 +46,7 @@ from agentbench.records import (
 from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import SweepSpec
+from agentbench.tasks.base import Task
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "suites" / "agentbench-tiny"
@@ -54,7 +55,7 @@ TINY = ROOT / "tests" / "fixtures" / "suites" / "agentbench-tiny"
 # ------------------------------------------------------------------ evals
 
 
-class CallTask:
+class CallTask(Task):
     """One model call per sample; the letter answered is a ChoiceOutcome."""
 
     def __init__(self, n: int) -> None:
@@ -97,10 +98,6 @@ class CallTask:
         for m in self._models.values():
             await m.aclose()
         self._models.clear()
-
-    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
-        """Blocking variant."""
-        return asyncio.run(self.arun_sample(key, system, run_dir))
 
 
 def _system(url: str, conc: int, scaffold: str = "none") -> SystemConfig:

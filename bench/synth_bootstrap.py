@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agentbench.analysis.synthetic import late_window
 from agentbench.tasks.synthetic import experiment
 from agentbench.tasks.synthetic.config import load_config
-from agentbench.tasks.synthetic.report import late_window
 from agentbench.tasks.synthetic.rollout import rollout
 from agentbench.tasks.synthetic.train import load_checkpoint
 

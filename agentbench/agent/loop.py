@@ -510,35 +510,3 @@ async def arun_agent(
                     )
                 )
             raise
-
-
-def run_agent(
-    *,
-    model: Model,
-    scaffold: Scaffold | str,
-    sandbox: Sandbox,
-    key: SampleKey,
-    system: SystemConfig,
-    task_vars: dict[str, Any],
-    trajectory_path: Path,
-    patch_fn: Callable[[], str] | None = None,
-    task_info: dict[str, Any] | None = None,
-    replay: list[ModelResponse] | None = None,
-    durability: Durability = "step",
-) -> AgentResult:
-    """Blocking wrapper of `arun_agent`, for threads and scripts (not inside a running loop)."""
-    return asyncio.run(
-        arun_agent(
-            model=model,
-            scaffold=scaffold,
-            sandbox=sandbox,
-            key=key,
-            system=system,
-            task_vars=task_vars,
-            trajectory_path=trajectory_path,
-            patch_fn=patch_fn,
-            task_info=task_info,
-            replay=replay,
-            durability=durability,
-        )
-    )

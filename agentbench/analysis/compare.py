@@ -8,53 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from pydantic import Field
 
 from agentbench.analysis.arrange import Arranged, arrange
+from agentbench.analysis.cells import Boot, cell_of, check_boot, estimate
 from agentbench.analysis.load import load_run
-from agentbench.analysis.report import STAT_NAMES, Boot, Cell, Estimate, Out, cell_of
+from agentbench.analysis.types import STAT_NAMES, ComparedSystem, Comparison, PairedDifference
 from agentbench.errors import ConfigError, DataError
 from agentbench.metrics import paired_bootstrap
 from agentbench.store.schema import TESTS, VECTOR
-
-
-class ComparedSystem(Out):
-    """One system restricted to the shared instances."""
-
-    system: str
-    run_dir: str
-    cell: Cell
-
-
-class PairedDifference(Out):
-    """`system` minus `baseline` on the shared instances, each with a paired interval."""
-
-    baseline: str
-    system: str
-    n_instances: int
-    bias2: Estimate
-    variance: Estimate
-    error: Estimate
-    incoherence: Estimate
-    accuracy: Estimate  # resolved rate (tests) or accuracy (choice)
-
-    def clear(self, name: str) -> bool:
-        """True when the interval of the difference excludes 0."""
-        e: Estimate = getattr(self, name)
-        return bool(e.low > 0 or e.high < 0)
-
-
-class Comparison(Out):
-    """Systems side by side on their shared instances of one outcome kind."""
-
-    runs: list[str]
-    kind: str
-    n_shared: int
-    confidence: float
-    n_boot: int
-    systems: list[ComparedSystem] = Field(default_factory=list)
-    pairs: list[PairedDifference] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
 
 
 def _collect(run_dirs: list[Path]) -> dict[str, list[tuple[str, str, Arranged]]]:
@@ -99,12 +60,7 @@ def compare_runs(
             raise ConfigError(
                 "the same run folder is given twice", path=str(d), fix="pass each run folder once"
             )
-    if n_boot < 10:
-        raise ConfigError(f"{n_boot} draws is too few", field="--boot", fix="use at least 10")
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(
-            f"{confidence} is not a confidence level", field="--confidence", fix="use 0 < c < 1"
-        )
+    check_boot({"--boot": n_boot}, confidence)
     boot = Boot(n_boot=n_boot, detail_boot=n_boot, confidence=confidence, seed=seed, nested=nested)
     found = _collect(dirs)
     everything = [lab for items in found.values() for lab, _, _ in items]
@@ -179,14 +135,7 @@ def _compare_kind(
                 seed=boot.seed,
                 nested=boot.nested,
             )
-            diffs = {
-                k: Estimate(
-                    estimate=res.intervals[k].estimate,
-                    low=res.intervals[k].low,
-                    high=res.intervals[k].high,
-                )
-                for k in STAT_NAMES
-            }
+            diffs = {k: estimate(res.intervals[k]) for k in STAT_NAMES}
             pairs.append(
                 PairedDifference(baseline=base_lab, system=lab, n_instances=len(order), **diffs)
             )
@@ -203,20 +152,3 @@ def _compare_kind(
         pairs=pairs,
         warnings=notes,
     )
-
-
-def write_comparison(comps: list[Comparison], out_dir: str | Path) -> Path:
-    """compare.json, one PNG per outcome kind and compare.html in `out_dir`; returns the HTML."""
-    from agentbench.analysis.html import render_compare_html
-    from agentbench.analysis.plots import compare_plot
-    from agentbench.analysis.write import write_files
-
-    out = Path(out_dir)
-    pngs = [compare_plot(c) for c in comps]
-    files = {f"compare_{c.kind}.png": p for c, p in zip(comps, pngs, strict=True)}
-    files["compare.json"] = (
-        "[" + ",".join(c.model_dump_json(indent=2) for c in comps) + "]"
-    ).encode()
-    files["compare.html"] = render_compare_html(comps, pngs).encode()
-    write_files(out, files)
-    return out / "compare.html"

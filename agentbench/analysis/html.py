@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import base64
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from agentbench.analysis.compare import Comparison
-    from agentbench.analysis.report import Estimate, Report
+from agentbench.analysis import fmt
+from agentbench.analysis.types import Comparison, Report
 
-
-def num(x: float, digits: int = 3) -> str:
-    """A number for a table cell; NaN reads as 'n/a'."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:.{digits}g}" if abs(x) >= 1000 else f"{x:.{digits}f}".rstrip("0").rstrip(".") or "0"
-
-
-def est(e: Estimate) -> str:
-    """'0.123 [0.100, 0.150]' for a table cell."""
-    if not math.isfinite(e.estimate):
-        return "n/a"
-    if not (math.isfinite(e.low) and math.isfinite(e.high)):
-        return f"{e.estimate:.3f}"
-    return f"{e.estimate:.3f} [{e.low:.3f}, {e.high:.3f}]"
-
-
-def estd(e: dict) -> str:  # type: ignore[type-arg]
-    """est() of an estimate given as its JSON dict (the comparison in a report)."""
-    from agentbench.analysis.report import Estimate
-
-    return est(Estimate.model_validate(e))
+PLOT_STEMS = ("decomposition", "incoherence_by_length", "short_long_halves",
+              "incoherence_vs_length", "overthinking", "budgets", "ensemble", "open_variance")  # fmt: skip
 
 
 def length_points(rep: Report) -> int:
@@ -48,14 +26,14 @@ def _env():  # type: ignore[no-untyped-def]
         extensions=["jinja2.ext.do"],
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(num=num, est=est, estd=estd)
+    env.globals.update(num=fmt.num, sig=fmt.sig, est=fmt.est, ci=fmt.ci)
     return env
 
 
 def render_html(rep: Report, pngs: dict[str, bytes]) -> str:
     """The HTML text of the report with every PNG inlined."""
     encoded = {k: base64.b64encode(v).decode("ascii") for k, v in pngs.items()}
-    for k in ("decomposition", "incoherence_by_length", "short_long_halves"):
+    for k in PLOT_STEMS:
         encoded.setdefault(k, "")
     title = rep.run_dir.rstrip("/").rsplit("/", 1)[-1]
     return (

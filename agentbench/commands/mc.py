@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem
 
 if TYPE_CHECKING:
-    from agentbench.analysis.mc_report import MCReport
     from agentbench.config import ModelConfig
     from agentbench.tasks.mc.task import MCTask
 
@@ -28,28 +26,11 @@ def _group() -> None:
     """Multiple-choice and safety evals."""
 
 
-def _summary(rep: MCReport) -> Table:
-    from agentbench.analysis.mc_report import fmt_ci
-
-    t = Table(title="mc report (all questions; 90% bootstrap intervals)")
-    for c in ("system", "budget", "questions", "unrolls", "unparsed", "accuracy",
-              "incoherence (KL)", "incoherence (Brier)", "mean length"):  # fmt: skip
-        t.add_column(c, justify="left" if c == "system" else "right")
-    for s in rep.systems:
-        kl = brier = "n/a"
-        if rep.rows:
-            kl = fmt_ci(rep.row("kl", s.name), "incoherence")
-            brier = fmt_ci(rep.row("brier", s.name), "incoherence")
-        t.add_row(s.name, s.budget_label or "", str(s.n_questions), str(s.n_unrolls),
-                  str(s.n_unparsed), f"{s.accuracy:.3f}", kl, brier, f"{s.mean_length:.1f}")  # fmt: skip
-    return t
-
-
 @app.command()
 def report(
-    run_dir: Path = typer.Argument(..., help="Run folder of a sweep with mc tasks."),
+    run_dir: Path = typer.Argument(..., help="Run folder with mc tasks (swept or imported)."),
     out_dir: Path | None = typer.Option(
-        None, "--out", help="Where to write (default RUN_DIR/mc-report)."
+        None, "--out", help="Where to write (default RUN_DIR/report)."
     ),
     task: str | None = typer.Option(None, help="Only this mc task of the run."),
     groups: int = typer.Option(
@@ -61,30 +42,12 @@ def report(
     boot: int = typer.Option(1000, help="Bootstrap draws."),
     confidence: float = typer.Option(0.9, help="Interval confidence level."),
 ) -> None:
-    """Incoherence vs length, median split, budgets, ensembling, KL/Brier/0-1: HTML + plots."""
-    from agentbench.analysis.mc_report import report_from_store, write_report
+    """`agentbench report` with mc defaults: KL/Brier/0-1, length, median split, budgets, ensembling."""
+    from agentbench.commands.report import run_report
 
-    if not (run_dir / "store.sqlite").is_file():
-        raise DataError("no run store here", path=str(run_dir), fix="pass a sweep's run folder")
-    # checked here so the error names the option (and --groups 0 wrote a report before)
-    if groups < 0:
-        raise ConfigError(f"{groups} groups", field="--groups",
-                          fix="pass 0 (no length grouping) or more")  # fmt: skip
-    if boot < 10:
-        raise ConfigError(f"{boot} bootstrap draws is too few", field="--boot",
-                          fix="use at least 10")  # fmt: skip
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"{confidence} is not a confidence level", field="--confidence",
-                          fix="use 0 < c < 1, e.g. 0.9")  # fmt: skip
-    rep = report_from_store(
-        run_dir, task=task, groups=groups, reference_system=reference, n_boot=boot,
-        confidence=confidence,
-    )  # fmt: skip
-    html = write_report(rep, out_dir or run_dir / "mc-report")
-    out.print(_summary(rep))
-    for n in rep.notes:
-        out.print(f"note: {n}")
-    out.print(f"report: {html}")
+    # the builder checks every option (naming it) before anything is written
+    run_report(run_dir, out_dir, require_mc=True, task=task, groups=groups,
+               reference_system=reference, n_boot=boot, confidence=confidence)  # fmt: skip
 
 
 def _task_of(run_dir: Path, task: str | None) -> tuple[MCTask, Any]:
@@ -217,7 +180,8 @@ def run_demo(
     contexts: int, shots: int, groups: int, boot: int,
 ) -> tuple[Any, Path]:  # fmt: skip
     """Sweep the bundled procedural task into OUT/run and write the report to OUT/report."""
-    from agentbench.analysis.mc_report import report_from_store, write_report
+    from agentbench.analysis.build import build_report
+    from agentbench.analysis.write import write_report
     from agentbench.config import SystemConfig
     from agentbench.sweep.runner import run_sweep
     from agentbench.sweep.spec import Concurrency, SweepSpec
@@ -239,7 +203,7 @@ def run_demo(
             concurrency=Concurrency(samples=4 if model == "local" else 64),
         )
         summary = run_sweep(spec, task_factory=lambda _s: task)
-    rep = report_from_store(out_dir / "run", groups=groups, n_boot=boot)
+    rep = build_report(out_dir / "run", groups=groups, n_boot=boot)
     return (summary, rep), write_report(rep, out_dir / "report")
 
 
@@ -269,7 +233,9 @@ def demo(
         contexts=contexts, shots=shots, groups=groups, boot=boot,
     )  # fmt: skip
     out.print(f"{summary.done} unrolls done, {summary.missing} missing in {summary.wall_s:.1f} s")
-    out.print(_summary(rep))
+    from agentbench.analysis.terminal import print_headline
+
+    print_headline(rep, out)
     out.print(f"report: {html}")
 
 

@@ -202,8 +202,10 @@ def _grader(traj: Path, t: Any, task_spec: Path | None) -> Any:
             field="start.task_info.dataset",
             fix="pass --task-spec",
         )
+    from agentbench.tasks.swebench.task import SWEBenchTask
+
     task = make_task(spec)
-    if not (hasattr(task, "grade") and hasattr(task, "instance")):
+    if not isinstance(task, SWEBenchTask):
         raise ConfigError(
             f"task {task.name!r} cannot grade patches",
             path=str(task_spec or traj),

@@ -13,7 +13,7 @@ from rich.table import Table
 from agentbench.textsafe import safe
 
 if TYPE_CHECKING:
-    from agentbench.analysis.report import Estimate, Report
+    from agentbench.analysis.types import Report
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 out = Console()
@@ -21,13 +21,8 @@ err = Console(stderr=True)
 MISSING_SHOWN = 20  # rows of the terminal's missing-sample table
 
 
-def _est(e: Estimate) -> str:
-    from agentbench.analysis.html import est
-
-    return est(e)
-
-
-def _print_report(rep: Report) -> None:
+def print_report(rep: Report) -> None:
+    """The report in the terminal: headline tables, missing samples, warnings."""
     from agentbench.analysis.terminal import print_headline
 
     out.print(f"{safe(rep.run_dir)}: {rep.n_samples} samples", highlight=False)
@@ -68,29 +63,48 @@ def report(
     confidence: Annotated[float, typer.Option(help="Interval confidence level.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     html: Annotated[bool, typer.Option(help="Write plots and the HTML file.")] = True,
+    task: Annotated[
+        str | None, typer.Option(help="Only this task in the multiple-choice section.")
+    ] = None,
 ) -> None:
-    """Per system: resolved rate, bias², variance, incoherence with intervals; HTML + PNG."""
-    from agentbench.analysis.report import build_report, write_report
+    """Per system: resolved rate, bias², variance, incoherence with intervals; HTML + PNG.
+
+    Multiple-choice tasks (swept or imported) add KL, Brier and 0/1 side by side."""
     from agentbench.errors import ConfigError
+
+    if groups < 1:  # `mc report --groups 0` means no grouping; here a group is the point
+        raise ConfigError(f"groups={groups} must be at least 1", field="--groups",
+                          fix="pass 1 or more")  # fmt: skip
+    run_report(run_dir, out_dir, html=html, groups=groups, reference_system=reference,
+               n_boot=boot, detail_boot=detail_boot, nested=nested, confidence=confidence,
+               seed=seed, task=task)  # fmt: skip
+
+
+def run_report(
+    run_dir: Path,
+    out_dir: Path | None,
+    *,
+    html: bool = True,
+    require_mc: bool = False,
+    **options: object,
+) -> Report:
+    """Build the report, print it, and write its files unless `html` is False."""
+    from agentbench.analysis.build import build_report
+    from agentbench.analysis.write import write_report
+    from agentbench.errors import ConfigError, DataError
     from agentbench.metrics import MetricsInputError
 
     try:
-        rep = build_report(
-            run_dir,
-            groups=groups,
-            reference_system=reference,
-            n_boot=boot,
-            detail_boot=detail_boot,
-            nested=nested,
-            confidence=confidence,
-            seed=seed,
-        )
+        rep = build_report(run_dir, **options)  # type: ignore[arg-type]
     except MetricsInputError as exc:
         raise ConfigError(str(exc), path=str(run_dir)) from None
-    _print_report(rep)
+    if require_mc and rep.mc is None:
+        raise DataError("this run has no mc task", path=str(run_dir), fix="run an mc sweep")
+    print_report(rep)
     if html:
-        path = write_report(run_dir, out_dir, report=rep)
+        path = write_report(rep, out_dir)
         out.print(f"[bold green]report:[/] {path}", highlight=False)
+    return rep
 
 
 @app.command()
@@ -114,7 +128,9 @@ def compare(
     ] = None,
 ) -> None:
     """Systems side by side on their shared instances; paired intervals for the differences."""
-    from agentbench.analysis.compare import compare_runs, write_comparison
+    from agentbench.analysis.compare import compare_runs
+    from agentbench.analysis.terminal import print_comparison
+    from agentbench.analysis.write import write_comparison
 
     comps = compare_runs(
         list(run_dirs),
@@ -126,41 +142,7 @@ def compare(
         nested=nested,
     )
     for comp in comps:
-        t = Table(title=f"{comp.kind}: {comp.n_shared} shared instances ({comp.confidence:.0%} CI)")
-        for col in ("system", "resolved / acc.", "bias²", "variance", "incoherence"):
-            t.add_column(col, justify="left" if col == "system" else "right")
-        for s in comp.systems:
-            c = s.cell
-            t.add_row(
-                safe(s.system),
-                _est(c.accuracy),
-                _est(c.bias2),
-                _est(c.variance),
-                _est(c.incoherence),
-            )
-        out.print(t)
-        d = Table(title="paired differences (system − baseline); * = interval excludes 0")
-        for col in (
-            "system",
-            "baseline",
-            "Δ resolved / acc.",
-            "Δ bias²",
-            "Δ variance",
-            "Δ incoherence",
-        ):
-            d.add_column(col, justify="left" if col in ("system", "baseline") else "right")
-        for p in comp.pairs:
-            d.add_row(
-                safe(p.system),
-                safe(p.baseline),
-                *(
-                    _est(getattr(p, k)) + (" *" if p.clear(k) else "")
-                    for k in ("accuracy", "bias2", "variance", "incoherence")
-                ),
-            )
-        out.print(d)
-        for w in comp.warnings:
-            out.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
+        print_comparison(comp, out)
     if out_dir is not None:
         html = write_comparison(comps, out_dir)
         out.print(f"[bold green]comparison:[/] {html}", highlight=False)

@@ -348,12 +348,13 @@ def demo_cmd(
             f"{s.missing} missing, {acts} actions per unroll",
             highlight=False,
         )
-    from agentbench.analysis.report import build_report, write_report
+    from agentbench.analysis.build import build_report
     from agentbench.analysis.terminal import print_headline
+    from agentbench.analysis.write import write_report
 
     rep = build_report(rd)
     print_headline(rep, out)
-    html = write_report(rd, report=rep)
+    html = write_report(rep)
     out.print(f"[bold green]HTML report:[/] {html}", highlight=False)
     out.print(f"[bold green]viewer:[/] agentbench view {rd}  (then open http://127.0.0.1:8765)",
               highlight=False)  # fmt: skip

@@ -62,6 +62,7 @@ def rollout(
     size: list[str] | None = typer.Option(None, help="Roll out only these sizes (repeatable)."),
 ) -> None:
     """Roll every trained size out from the held-out start points, each in a child process."""
+    from agentbench.analysis.fmt import num, sig
     from agentbench.tasks.synthetic.child import run_stage
 
     _, run_dir, sizes = _setup(config, out, size)
@@ -70,11 +71,7 @@ def rollout(
         res = run_stage("rollout", config, s, run_dir)
         f = res["final"]
         table.add_row(
-            s,
-            f"{f['bias2']:.3g}",
-            f"{f['variance']:.3g}",
-            f"{f['incoherence']:.3f}",
-            f"{f['mean_dist']:.3g}",
+            s, sig(f["bias2"]), sig(f["variance"]), num(f["incoherence"]), sig(f["mean_dist"])
         )
     console.print(table)
 
@@ -86,7 +83,7 @@ def report(
     out: Path | None = typer.Option(None, help="Report folder (default: <run>/report)."),
 ) -> None:
     """Plots (PNG) and a JSON/markdown summary of a run folder."""
-    from agentbench.tasks.synthetic.report import write_report
+    from agentbench.analysis.synthetic import write_report
 
     if run is None:
         if config is None:

@@ -15,11 +15,7 @@
   401/403 → EnvironmentProblem naming the key variable.
 - Cost: None when the price is unknown, never 0 (pricing.py). Cached responses keep their
   original usage and cost, marked cached=True, so a resumed run hits the same limits.
-- Provider state (Anthropic signed/redacted thinking blocks, litellm's thinking_blocks) rides
-  in ModelResponse.provider_state, is stored in the cache, and goes back with its assistant
-  turn: from Message.provider_state when the caller copies it, else from the model's memory
-  of the turns it returned (state.py).
-- Cache (cache.py): key = format version, provider, wire, request, seed index, extra body;
-  the first writer of a key wins; an unreadable entry is a miss; an unreadable file is a
-  DataError. The endpoint URL is not in the key: one model name means one model.
+- Provider state (signed thinking blocks) goes back with its assistant turn (state.py); the
+  response cache (cache.py) keys on format version, provider, wire, request, seed index and
+  extra body, not the endpoint URL: one model name means one model.
 """

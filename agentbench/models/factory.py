@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 
 from agentbench.config import ModelConfig
-from agentbench.errors import ConfigError, EnvironmentProblem
+from agentbench.errors import EnvironmentProblem
 from agentbench.models.base import Model
-from agentbench.models.providers import Provider, get, key_env
+from agentbench.models.providers import Provider, get, key_env, refuse
 from agentbench.models.retry import RetryPolicy
 
 # servers on this machine take any key; the SDKs insist on one
@@ -32,30 +32,17 @@ def _api_key(cfg: ModelConfig, provider: Provider) -> str | None:
 
 
 def _check(cfg: ModelConfig) -> None:
-    if cfg.max_concurrency < 1:
-        raise ConfigError("must be >= 1", field="model.max_concurrency", fix="set a positive limit")
-    if cfg.max_retries < 0:
-        raise ConfigError("must be >= 0", field="model.max_retries", fix="use 0 to disable retries")
-    if (
-        cfg.reasoning_budget
-        and cfg.max_tokens is not None
-        and cfg.max_tokens <= cfg.reasoning_budget
-    ):
-        raise ConfigError(
-            "max_tokens must exceed reasoning_budget",
-            field="model.max_tokens",
-            fix=f"raise it above {cfg.reasoning_budget} or lower the budget",
-        )
-    client = cfg.extra.get("client", "sdk")
-    if client not in ("sdk", "lean"):
-        raise ConfigError(
-            f"unknown client {client!r}", field="model.extra.client", fix="use sdk or lean"
-        )
-    wire = cfg.extra.get("wire", "openai")
-    if wire not in ("openai", "anthropic"):
-        raise ConfigError(
-            f"unknown wire {wire!r}", field="model.extra.wire", fix="use openai or anthropic"
-        )
+    refuse(cfg.max_concurrency < 1, "must be >= 1", "model.max_concurrency", "set a positive limit")
+    refuse(cfg.max_retries < 0, "must be >= 0", "model.max_retries", "use 0 to disable retries")
+    budget = cfg.reasoning_budget
+    refuse(bool(budget and cfg.max_tokens is not None and cfg.max_tokens <= budget),
+           "max_tokens must exceed reasoning_budget", "model.max_tokens",
+           f"raise it above {budget} or lower the budget")  # fmt: skip
+    client, wire = cfg.extra.get("client", "sdk"), cfg.extra.get("wire", "openai")
+    refuse(client not in ("sdk", "lean"), f"unknown client {client!r}", "model.extra.client",
+           "use sdk or lean")  # fmt: skip
+    refuse(wire not in ("openai", "anthropic"), f"unknown wire {wire!r}", "model.extra.wire",
+           "use openai or anthropic")  # fmt: skip
 
 
 def make_model(cfg: ModelConfig, *, retry_policy: RetryPolicy | None = None) -> Model:

@@ -93,20 +93,13 @@ def lookup(name: str) -> Price | None:
 def price_for(cfg: ModelConfig) -> Price | None:
     """The price for a configured model, overrides first; None when unknown."""
     table = (get(cfg.provider).price or lookup)(cfg.name)
-    inp = (
-        cfg.price_input_per_mtok
-        if cfg.price_input_per_mtok is not None
-        else (table.input if table else None)
-    )
-    out = (
-        cfg.price_output_per_mtok
-        if cfg.price_output_per_mtok is not None
-        else (table.output if table else None)
-    )
+    inp, out = cfg.price_input_per_mtok, cfg.price_output_per_mtok
+    inp = table.input if inp is None and table else inp
+    out = table.output if out is None and table else out
     if inp is None or out is None:
         return None
-    overridden = cfg.price_input_per_mtok is not None
-    cached = None if overridden or table is None else table.cached_input
+    # an overridden input price leaves the table's cached price behind with it
+    cached = table.cached_input if table and cfg.price_input_per_mtok is None else None
     return Price(input=inp, output=out, cached_input=cached)
 
 

@@ -1,8 +1,8 @@
-"""The provider registry: name -> Provider (client factory, API key variable, prices, checks).
+"""The provider registry: name -> Provider (client factory, key variable, prices, checks).
 
 Adding a provider: a module with its client factory, and its line in PROVIDERS. ModelConfig
-accepts the names registered here; make_model, pricing, the planner and the demo read the rest.
-Client modules are imported only when a client is built: config.py imports this module.
+accepts these names; make_model, pricing, the planner and the demo read the rest from here.
+Clients are imported only when one is built (config.py imports this module).
 """
 
 from __future__ import annotations
@@ -19,8 +19,18 @@ if TYPE_CHECKING:
     from agentbench.models.pricing import Price
     from agentbench.models.retry import RetryPolicy
 
-# (config, API key or None, retry policy) -> a ready Model
-MakeClient = Callable[["ModelConfig", "str | None", "RetryPolicy | None"], "Model"]
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider: how its client is built, where its key is, what its models cost."""
+
+    name: str
+    make: Callable[[ModelConfig, str | None, RetryPolicy | None], Model]  # (cfg, key, retries)
+    key_env: str | None = None  # its API key's variable (None: no key, or litellm finds it)
+    local: bool = False  # a server on this machine: it takes any key, so a placeholder is sent
+    price: Callable[[str], Price | None] | None = None  # model name -> price; None: price table
+    check: Callable[[ModelConfig], None] = lambda cfg: None  # its own config errors
+    demo_model: str | None = None  # the model `agentbench sweep demo` runs when the key is set
 
 
 def free(name: str) -> Price:
@@ -30,38 +40,18 @@ def free(name: str) -> Price:
     return Price(input=0.0, output=0.0)
 
 
-@dataclass(frozen=True)
-class Provider:
-    """One provider: how its client is built, where its key is, what its models cost."""
+def _openai(cfg: ModelConfig, key: str | None, rp: RetryPolicy | None, root: str = "") -> Model:
+    """The OpenAI-wire client (SDK, or bare aiohttp with `extra: {client: lean}`).
 
-    name: str
-    make: MakeClient
-    key_env: str | None = (
-        None  # the variable holding its API key (None: no key, or found elsewhere)
-    )
-    local: bool = False  # a server on this machine: it takes any key, so a placeholder is sent
-    price: Callable[[str], Price | None] | None = None  # model name -> price; None: price table
-    check: Callable[[ModelConfig], None] = lambda cfg: None  # its own config errors
-    demo_model: str | None = None  # the model `agentbench sweep demo` runs when the key is set
-
-
-def _v1(url: str) -> str:
-    """OpenAI clients want the /v1 prefix; accept a server root too."""
-    url = url.rstrip("/")
-    return url if url.endswith("/v1") else url + "/v1"
-
-
-def _openai_wire(cfg: ModelConfig, base_url: str, key: str | None, rp: RetryPolicy | None) -> Model:
-    """The OpenAI-wire client: the SDK, or bare aiohttp with `extra: {client: lean}`."""
+    With `root` (a server on this machine) the /v1 prefix is added when missing.
+    """
     if cfg.extra.get("client") == "lean":
         from agentbench.models.lean_model import LeanOpenAIModel as Client
     else:
         from agentbench.models.openai_model import OpenAIModel as Client
-    return Client(cfg, base_url=base_url, api_key=key, retry_policy=rp)
-
-
-def _openai(cfg: ModelConfig, key: str | None, rp: RetryPolicy | None) -> Model:
-    return _openai_wire(cfg, (cfg.base_url or "https://api.openai.com/v1").rstrip("/"), key, rp)
+    url = (root or cfg.base_url or "https://api.openai.com/v1").rstrip("/")
+    url = url + "/v1" if root and not url.endswith("/v1") else url
+    return Client(cfg, base_url=url, api_key=key, retry_policy=rp)
 
 
 def _anthropic(cfg: ModelConfig, key: str | None, rp: RetryPolicy | None) -> Model:
@@ -80,69 +70,54 @@ def _litellm(cfg: ModelConfig, key: str | None, rp: RetryPolicy | None) -> Model
 def _local(cfg: ModelConfig, key: str | None, rp: RetryPolicy | None) -> Model:
     from agentbench.servers.embedded.process import ensure_local_server
 
-    return _openai_wire(cfg, _v1(cfg.base_url or ensure_local_server()), key, rp)
+    return _openai(cfg, key, rp, root=cfg.base_url or ensure_local_server())
 
 
 def _scripted(cfg: ModelConfig, key: str | None, rp: RetryPolicy | None) -> Model:
     if cfg.extra.get("wire") == "anthropic":
         return _anthropic(cfg, key, rp)
-    assert cfg.base_url is not None  # _needs_url
-    return _openai_wire(cfg, _v1(cfg.base_url), key, rp)
+    return _openai(cfg, key, rp, root=cfg.base_url or "")
+
+
+def refuse(bad: bool, problem: str, field: str, fix: str) -> None:
+    """A ConfigError(problem, field, fix) when `bad`."""
+    if bad:
+        raise ConfigError(problem, field=field, fix=fix)
 
 
 def _no_top_k(cfg: ModelConfig) -> None:
-    if cfg.top_k is not None:
-        raise ConfigError(
-            "OpenAI's API has no top_k",
-            field="model.top_k",
-            fix="remove it, or use provider litellm/local for a server that takes it",
-        )
+    refuse(cfg.top_k is not None, "OpenAI's API has no top_k", "model.top_k",
+            "remove it, or use provider litellm/local for a server that takes it")  # fmt: skip
 
 
 def _no_lean(cfg: ModelConfig) -> None:
-    if cfg.extra.get("client") == "lean":
-        raise ConfigError(
+    refuse(cfg.extra.get("client") == "lean",
             f"the lean client speaks only the OpenAI wire, not {cfg.provider}",
-            field="model.extra.client",
-            fix="drop it, or use provider openai/local/scripted",
-        )
+            "model.extra.client", "drop it, or use provider openai/local/scripted")  # fmt: skip
 
 
 def _needs_url(cfg: ModelConfig) -> None:
-    if not cfg.base_url:
-        raise ConfigError(
-            "a scripted model needs the server's address",
-            field="model.base_url",
-            fix="set it to ScriptedServer.base_url (agentbench serve scripted prints it)",
-        )
+    refuse(not cfg.base_url, "a scripted model needs the server's address", "model.base_url",
+            "set it to ScriptedServer.base_url (agentbench serve scripted prints it)")  # fmt: skip
 
 
-PROVIDERS: dict[str, Provider] = {
-    p.name: p
-    for p in (
-        Provider("openai", _openai, "OPENAI_API_KEY", check=_no_top_k, demo_model="gpt-4o-mini"),
-        Provider(
-            "anthropic",
-            _anthropic,
-            "ANTHROPIC_API_KEY",
-            check=_no_lean,
-            demo_model="claude-3-5-haiku-latest",
-        ),
-        Provider("litellm", _litellm, check=_no_lean),  # litellm finds its provider's key itself
-        Provider("local", _local, local=True, price=free),  # the embedded SmolLM2 server
-        Provider("scripted", _scripted, local=True, check=_needs_url),  # a ScriptedServer
-    )
-}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (
+    Provider("openai", _openai, "OPENAI_API_KEY", check=_no_top_k, demo_model="gpt-4o-mini"),
+    Provider("anthropic", _anthropic, "ANTHROPIC_API_KEY", check=_no_lean,
+             demo_model="claude-3-5-haiku-latest"),
+    Provider("litellm", _litellm, check=_no_lean),
+    Provider("local", _local, local=True, price=free),  # the embedded SmolLM2 server
+    Provider("scripted", _scripted, local=True, check=_needs_url),  # a ScriptedServer
+)}  # fmt: skip
 
 
 def get(name: str) -> Provider:
-    """The registered provider called `name`; a ConfigError naming the known ones if none is."""
-    try:
-        return PROVIDERS[name]
-    except KeyError:
+    """The provider registered as `name`; a ConfigError naming the known ones if none is."""
+    if name not in PROVIDERS:
         raise ConfigError(
-            f"unknown provider {name!r}", field="model.provider", fix=f"use one of {known()}"
-        ) from None
+            f"unknown provider {name!r}", field="model.provider", fix=f"use {known()}"
+        )
+    return PROVIDERS[name]
 
 
 def known() -> str:

@@ -17,8 +17,8 @@ from agentbench.planning.readiness import image_sizes, missing_keys, swebench_im
 from agentbench.records import Usage
 from agentbench.store.schema import DB_NAME
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
+from agentbench.tasks.registry import make_task
 
 TRAJ_OVERHEAD = 2048  # bytes of JSON per trajectory beside its text
 
@@ -136,9 +136,10 @@ def _load_task(spec: dict[str, Any], factory: Callable[[dict[str, Any]], Task]) 
         return TaskInfo(name, kind, pub[0], how, None, 0.0, str(exc))
     ids = task.instance_ids()
     chars = 0.0
-    insts = getattr(task, "instances", None)
-    if insts:
-        chars = sum(len(i.problem_statement) for i in insts) / len(insts)
+    from agentbench.tasks.swebench.task import SWEBenchTask
+
+    if isinstance(task, SWEBenchTask) and task.instances:
+        chars = sum(len(i.problem_statement) for i in task.instances) / len(task.instances)
     return TaskInfo(task.name, kind, len(ids), "counted from the dataset", task, chars)
 
 
@@ -175,7 +176,7 @@ def build_plan(
     from_run: Path | None = None,
     workers: int | None = None,
     worker_kind: str = "samples in flight",
-    factory: Callable[[dict[str, Any]], Task] = build_task,
+    factory: Callable[[dict[str, Any]], Task] = make_task,
     check_images: bool = True,
     offline: bool = True,
 ) -> Plan:

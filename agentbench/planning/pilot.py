@@ -7,19 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentbench.records import content_hash
+from agentbench.config import SystemConfig
+from agentbench.records import SampleKey, SampleResult, content_hash
 from agentbench.sweep.runner import SweepSummary, run_sweep
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
+from agentbench.tasks.registry import make_task
 
 
-class _SpreadInstances:
+class _SpreadInstances(Task):
     """A task seen through `n` of its instances spread evenly over its list (easy and hard
     ones alike, where a dataset is ordered by difficulty or subject); the rest is the task's."""
 
     def __init__(self, task: Task, n: int) -> None:
         self._task = task
+        self.name = task.name
         ids = list(task.instance_ids())
         k = min(n, len(ids))
         self._ids = [ids[i * len(ids) // k] for i in range(k)] if k else []
@@ -28,8 +30,19 @@ class _SpreadInstances:
         """The chosen instances."""
         return list(self._ids)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._task, name)
+    async def arun_sample(
+        self, key: SampleKey, system: SystemConfig, run_dir: Path
+    ) -> SampleResult:
+        """The task's own unroll."""
+        return await self._task.arun_sample(key, system, run_dir)
+
+    def check_system(self, system: SystemConfig) -> None:
+        """The task's own check."""
+        self._task.check_system(system)
+
+    async def aclose(self) -> None:
+        """The task's own clean-up."""
+        await self._task.aclose()
 
 
 def pilot_dir(spec: SweepSpec) -> Path:
@@ -42,7 +55,7 @@ def run_pilot(
     spec: SweepSpec,
     n: int,
     *,
-    factory: Callable[[dict[str, Any]], Task] = build_task,
+    factory: Callable[[dict[str, Any]], Task] = make_task,
     run_dir: Path | None = None,
     source: str | None = None,
 ) -> tuple[Path, SweepSummary]:

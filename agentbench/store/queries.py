@@ -208,20 +208,6 @@ class StoreQueries:
         sql = "SELECT key FROM samples WHERE trajectory_path IS NOT NULL"
         return [k for (k,) in self._reader().execute(sql)]
 
-    def test_vectors(self, system_hash: str) -> list[tuple[str, str, str, int | None]]:
-        """(task, instance, passed-flags JSON, action count) of one system's finished test
-        outcomes, in (task, instance, seed) order."""
-        return (
-            self._reader()
-            .execute(
-                "SELECT task, instance_id, json_extract(outcome, '$.passed'), n_actions "
-                f"FROM samples WHERE system_hash = ? AND status = 'done' AND outcome_kind = '{TESTS}' "
-                "ORDER BY task, instance_id, seed",
-                (system_hash,),
-            )
-            .fetchall()
-        )
-
     def analysis_rows(self) -> list[tuple[Any, ...]]:
         """Every sample as (task, instance, system hash, seed, status, kind, vector JSON, target,
         resolved, n_actions, length, attempts, error): no record built per row."""

@@ -14,8 +14,8 @@ from agentbench.models.providers import PROVIDERS, get
 from agentbench.records import Record
 from agentbench.store.runstore import RunStore
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
+from agentbench.tasks.registry import make_task
 
 
 def demo_spec_path() -> Path:
@@ -58,13 +58,8 @@ def prebuild(spec: SweepSpec, on_image: Callable[[str], None]) -> Callable[[dict
     """Build each task and its instance images now; returns a factory that hands them out."""
     built: dict[str, Task] = {}
     for ts in spec.tasks:
-        task = build_task(ts)
-        image = getattr(task, "image", None)
-        instance = getattr(task, "instance", None)
-        if image is not None and instance is not None:
-            for iid in task.instance_ids():
-                on_image(iid)
-                image(instance(iid))
+        task = make_task(ts)
+        task.prepare(on_image)
         built[json.dumps(ts, sort_keys=True)] = task
     return lambda ts: built[json.dumps(ts, sort_keys=True)]
 

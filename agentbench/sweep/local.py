@@ -1,4 +1,4 @@
-"""The local executor: async tasks run on the event loop, sync tasks in a thread pool."""
+"""The local executor: every sample is awaited on the sweep's event loop."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from agentbench.tasks.base import Task
 
 
 class LocalRunner:
-    """Runs samples in this process; the spec's sample gate bounds the pool."""
+    """Runs samples in this process; the spec's sample gate bounds the blocking-call pool."""
 
     def __init__(
         self, tasks: list[Task], systems: list[SystemConfig], run_dir: Path, threads: int
@@ -21,27 +21,31 @@ class LocalRunner:
         self.tasks = tasks
         self.systems = systems
         self.run_dir = run_dir
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sample")
+        # tasks put blocking work (containers, grading) in asyncio.to_thread: up to two calls
+        # per sample in flight (a command and a trajectory fsync)
+        self._pool = ThreadPoolExecutor(max_workers=2 * threads + 4, thread_name_prefix="sample")
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, sample: PlannedSample) -> SampleResult:
-        """One attempt: `arun_sample` when the task has it, else `run_sample` in a thread."""
+        """One attempt: the task's `arun_sample` on this loop."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            loop.set_default_executor(self._pool)
+            self._loop = loop
         task = self.tasks[sample.task_index]
         system = self.systems[sample.system_index]
-        arun = getattr(task, "arun_sample", None)
-        if arun is not None:
-            result: SampleResult = await arun(sample.key, system, self.run_dir)
-            return result
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, task.run_sample, sample.key, system, self.run_dir
-        )
+        return await task.arun_sample(sample.key, system, self.run_dir)
 
     async def aclose(self) -> None:
-        """Let tasks close loop-bound clients (optional `async aclose()` on a task)."""
-        for task in self.tasks:
-            closer = getattr(task, "aclose", None)
-            if closer is not None:
-                await closer()
+        """Let tasks close loop-bound clients; the loop gets an idle pool back."""
+        try:
+            for task in self.tasks:
+                await task.aclose()
+        finally:
+            if self._loop is not None:
+                # asyncio.run joins its default pool at exit: threads of samples abandoned by
+                # a crash or Ctrl-C must not hold that up (close() lets them go)
+                self._loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
 
     def close(self) -> None:
         """Stop the pool without waiting for samples still in threads (a crash path)."""

@@ -4,6 +4,7 @@ file it wrote (shipping.py); the driver keeps the run store and the run folder."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from agentbench.records import SampleKey, SampleResult
 from agentbench.sweep.plan import PlannedSample
 
 _TASKS: dict[str, Any] = {}  # per worker process: spec JSON -> Task, built once
+_LOOP: asyncio.AbstractEventLoop | None = None  # per worker process: tasks' clients live on it
 
 
 def run_on_worker(
@@ -26,19 +28,22 @@ def run_on_worker(
     """Ray streaming task: run one attempt in a worker-private folder, then yield the outcome
     (with a manifest of the files written) followed by those files in chunks."""
     from agentbench.sweep.shipping import chunks, manifest
-    from agentbench.sweep.taskload import build_task
+    from agentbench.tasks.registry import make_task
 
+    global _LOOP
     blob = json.dumps(task_spec, sort_keys=True)
     task = _TASKS.get(blob)
     if task is None:
-        task = _TASKS[blob] = build_task(task_spec)
+        task = _TASKS[blob] = make_task(task_spec)
+    if _LOOP is None:
+        _LOOP = asyncio.new_event_loop()
     key = SampleKey.model_validate_json(key_json)
     system = SystemConfig.model_validate_json(system_json)
     # the driver's run folder need not exist here (no shared filesystem on a cluster)
     work = Path(tempfile.mkdtemp(prefix="agentbench-sample-"))
     try:
         try:
-            result = task.run_sample(key, system, work)
+            result = _LOOP.run_until_complete(task.arun_sample(key, system, work))
         except InfraError as exc:
             # exceptions crossing Ray get wrapped; a plain dict keeps the reason intact
             yield {"infra_error": exc.reason, "message": str(exc), "pid": os.getpid()}

@@ -21,8 +21,8 @@ from agentbench.store.schema import TRAJECTORY_DIR
 from agentbench.sweep.executor import Gates, Progress, ProgressCallback, SampleRunner, drive
 from agentbench.sweep.plan import PlannedSample, plan_samples
 from agentbench.sweep.spec import SweepSpec
-from agentbench.sweep.taskload import build_task
 from agentbench.tasks.base import Task
+from agentbench.tasks.registry import make_task
 
 log = get_logger(__name__)
 
@@ -172,14 +172,11 @@ def _build_tasks(
 
 
 def _check_systems(spec: SweepSpec, tasks: list[Task], source: str | None) -> None:
-    """Ask each task that can (optional `check_system`) whether it can run each system."""
+    """Ask each task whether it can run each system."""
     for task in tasks:
-        check = getattr(task, "check_system", None)
-        if check is None:
-            continue
         for i, system in enumerate(spec.systems):
             try:
-                check(system)
+                task.check_system(system)
             except UserError as exc:
                 if exc.path is not None and exc.detail == "scaffold not found":
                     # the spec's scaffold name is the typo, not the file it resolved to
@@ -200,7 +197,7 @@ def run_sweep(
     ray_num_cpus: int | None = None,
     ray_cpus_per_sample: float = 1.0,
     on_progress: ProgressCallback | None = None,
-    task_factory: Callable[[dict[str, Any]], Task] = build_task,
+    task_factory: Callable[[dict[str, Any]], Task] = make_task,
     run_dir: Path | None = None,
     source: str | None = None,
     wait: bool = False,

@@ -1,21 +1,24 @@
-"""Incoherence vs action count (METHODS.md §3): per instance and per length group.
+"""Incoherence vs length (METHODS.md §3): per instance and per length group.
 
-The same cut as the report (k equal-size groups of instances by mean action count,
-incoherence a ratio of sums per group), but keeping which instances sit behind each
-point so the plot can link to them. One narrow store query per system; results are cached
-until the system's samples change.
+The report builder's own cut (analysis.build: samples arranged per instance, k equal-size
+groups by mean length, incoherence a ratio of sums per group), keeping which instances sit
+behind each point so the plot can link to them. Cached until the run's samples change.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from agentbench.metrics import decompose_tests, group_by_length
+from agentbench.analysis.arrange import arrange
+from agentbench.analysis.build import length_grouping
+from agentbench.analysis.load import Samples, load_run
+from agentbench.metrics import incoherence
+from agentbench.store.schema import TESTS
 from agentbench.view.runs import ViewRun
 
 
@@ -60,58 +63,43 @@ class SystemCurve:
     n_dropped: int  # instances with fewer than 2 finished seeds or ragged test vectors
 
 
-def _compute(run: ViewRun, h: str, k: int) -> SystemCurve:
-    """Query one system's finished test outcomes and decompose them per instance."""
-    rows = run.store.test_vectors(h)
-    by_inst: dict[tuple[str, str], tuple[list[str], list[int]]] = {}
-    for task, inst, passed, n_act in rows:
-        vecs, acts = by_inst.setdefault((task, inst), ([], []))
-        vecs.append(passed)
-        acts.append(int(n_act or 0))
-    keys: list[tuple[str, str]] = []
-    mats: list[np.ndarray] = []
-    means: list[float] = []
-    dropped = 0
-    for key, (vecs, acts) in by_inst.items():
-        try:
-            mat = np.asarray(json.loads("[" + ",".join(vecs) + "]"), dtype=np.uint8)
-        except (ValueError, TypeError):
-            dropped += 1
-            continue
-        if mat.ndim != 2 or mat.shape[0] < 2 or mat.shape[1] < 1:
-            dropped += 1
-            continue
-        keys.append(key)
-        mats.append(mat)
-        means.append(float(np.mean(acts)))
-    if not keys:
-        return SystemCurve(system_hash=h, instances=[], groups=[], n_dropped=dropped)
-    d = decompose_tests(mats)
-    ids = [f"{t}\x00{i}" for t, i in keys]
-    grouping = group_by_length(ids, means, min(k, len(ids)))
+def _compute(samples: Samples | None, h: str, k: int) -> SystemCurve:
+    """One system's finished test outcomes, arranged and grouped as the report does."""
+    rows = np.zeros(0, np.int64) if samples is None else np.flatnonzero(samples.system_hash == h)
+    a = None if rows.size == 0 else arrange(samples, rows)  # type: ignore[arg-type]
+    if a is None:
+        n = 0 if samples is None else len(set(samples.question[rows].tolist()))
+        return SystemCurve(system_hash=h, instances=[], groups=[], n_dropped=n)
+    st = a.model.stats()
+    mean_len = np.nanmean(a.lengths, axis=1)
+    grouping = length_grouping(a, k)
+    labels = grouping.groups_of(a.question_ids)
     points = [
         InstancePoint(
-            task=t, instance_id=i, n_seeds=int(m.shape[0]), mean_actions=ml,
-            bias2=float(b), variance=float(v), error=float(e), group=grouping.assignment[q],
+            task=q.split("/", 1)[0], instance_id=q.split("/", 1)[1], n_seeds=int(n),
+            mean_actions=float(ml), bias2=float(b), variance=float(v), error=float(e), group=int(g),
         )
-        for (t, i), m, ml, b, v, e, q in zip(
-            keys, mats, means, d.bias2, d.variance, d.error, ids, strict=True
+        for q, n, ml, b, v, e, g in zip(
+            a.question_ids, a.model.n_unrolls, mean_len, st["bias2"], st["variance"], st["error"],
+            labels, strict=True,
         )
     ]  # fmt: skip
     groups: list[GroupPoint] = []
     for g in range(grouping.k):
-        members = [p for p in points if p.group == g]
-        err = sum(p.error for p in members)
-        lens = [p.mean_actions for p in members]
+        idx = np.flatnonzero(labels == g)
+        if idx.size == 0:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a group without errors: NaN, drawn as none
+            inc = incoherence(st["variance"][idx], st["error"][idx])
         groups.append(
             GroupPoint(
-                group=g, min_actions=min(lens), max_actions=max(lens),
-                mean_actions=float(np.mean(lens)),
-                incoherence=sum(p.variance for p in members) / err if err > 0 else math.nan,
-                n_instances=len(members),
+                group=g, min_actions=float(mean_len[idx].min()),
+                max_actions=float(mean_len[idx].max()), mean_actions=float(mean_len[idx].mean()),
+                incoherence=inc, n_instances=int(idx.size),
             )
         )  # fmt: skip
-    return SystemCurve(system_hash=h, instances=points, groups=groups, n_dropped=dropped)
+    return SystemCurve(system_hash=h, instances=points, groups=groups, n_dropped=len(a.dropped))
 
 
 class CurveCache:
@@ -121,6 +109,7 @@ class CurveCache:
         self.k = k
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, str], tuple[tuple[int, ...], SystemCurve]] = {}
+        self._samples: dict[int, tuple[tuple[int, ...], Samples | None]] = {}  # one load per run
 
     def curve(self, run: ViewRun, h: str) -> SystemCurve:
         """The curve of system `h` of `run`, from the cache when the samples are unchanged."""
@@ -129,7 +118,13 @@ class CurveCache:
             hit = self._cache.get((run.index, h))
         if hit is not None and hit[0] == version:
             return hit[1]
-        curve = _compute(run, h, self.k)
+        with self._lock:
+            loaded = self._samples.get(run.index)
+        if loaded is None or loaded[0] != version:
+            loaded = (version, load_run(run.path, task_prefix=True).by_kind.get(TESTS))
+            with self._lock:
+                self._samples[run.index] = loaded
+        curve = _compute(loaded[1], h, self.k)
         with self._lock:
             self._cache[(run.index, h)] = (version, curve)
         return curve

@@ -7,13 +7,13 @@ plain 500 page while the traceback goes to the log, never to the browser.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
+from agentbench.analysis.fmt import num
 from agentbench.errors import UserError
 from agentbench.logging import get_logger
 from agentbench.records import SampleResult
@@ -45,13 +45,6 @@ class Page:
     content_type: str = HTML
 
 
-def _num(x: float | None, digits: int = 3) -> str:
-    """A number for a table cell; undefined values read as an em dash."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    return f"{x:.{digits}f}"
-
-
 def _cost(x: float | None) -> str:
     """A cost in dollars; None means the price was unknown (never shown as 0)."""
     return "unknown" if x is None else f"${x:.4f}"
@@ -70,7 +63,7 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, cost=_cost, tokens=_tokens)
+    env.filters.update(num=num, cost=_cost, tokens=_tokens)
     env.globals.update(paths=paths, palette=PALETTE)
     return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agentbench.agent.loop import AgentResult, arun_agent
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.records import SampleKey
 
@@ -25,6 +27,12 @@ _REPO_SETUP = f"""mkdir -p {WORKDIR} && cd {WORKDIR} \\
 && printf 'from calc import add\\n\\ndef test_add():\\n    assert add(2, 3) == 5\\n' > test_calc.py \\
 && git init -q && git add -A \\
 && git -c user.email=t@example.com -c user.name=t commit -qm init && echo READY"""
+
+
+def run_agent(**kwargs: Any) -> AgentResult:
+    """One unroll from sync test code: `arun_agent` on a loop of its own."""
+    return asyncio.run(arun_agent(**kwargs))
+
 
 _ids = itertools.count()
 

@@ -11,14 +11,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from agentbench.agent.loop import run_agent
 from agentbench.agent.secrets import sandbox_env
 from agentbench.logging import configure
 from agentbench.models.factory import make_model
 from agentbench.records import ToolCall
 from agentbench.servers.scripted import Reply, ScriptedServer
 
-from .conftest import TASK_VARS, key_for, system_for
+from .conftest import TASK_VARS, key_for, run_agent, system_for
 
 AGENTBENCH = [sys.executable, "-m", "agentbench.cli"]
 

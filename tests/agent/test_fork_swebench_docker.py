@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def test_fork_cli_grades_each_seed_with_the_task(base_image: str, tmp_path: Path
             system_hash=system.config_hash(),
             seed=0,
         )
-        res = task.run_sample(key, system, tmp_path)
+        res = asyncio.run(task.arun_sample(key, system, tmp_path))
     assert res.resolved is True
     traj = tmp_path / str(res.trajectory_path)
 

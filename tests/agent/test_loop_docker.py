@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from agentbench.agent.loop import run_agent
 from agentbench.errors import InfraError
 from agentbench.models.factory import make_model
 from agentbench.records import (
@@ -22,7 +21,7 @@ from agentbench.records import (
 from agentbench.servers.scripted import Fault, Reply, ScriptedServer
 from agentbench.trajectory import read_trajectory
 
-from .conftest import TASK_VARS, WORKDIR, key_for, system_for
+from .conftest import TASK_VARS, WORKDIR, key_for, run_agent, system_for
 
 pytestmark = pytest.mark.docker
 

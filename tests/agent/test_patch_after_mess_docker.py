@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from agentbench.agent.loop import run_agent
 from agentbench.models.factory import make_model
 from agentbench.records import ExitStatus, ToolCall
 from agentbench.sandbox.docker import DockerSandbox
@@ -21,7 +20,7 @@ from agentbench.sandbox.limits import SandboxLimits
 from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.trajectory import read_trajectory
 
-from .conftest import TASK_VARS, WORKDIR, key_for, setup_repo, system_for
+from .conftest import TASK_VARS, WORKDIR, key_for, run_agent, setup_repo, system_for
 
 pytestmark = pytest.mark.docker
 

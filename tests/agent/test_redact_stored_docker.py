@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from agentbench.agent.loop import run_agent
 from agentbench.models.factory import make_model
 from agentbench.records import ToolCall
 from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.trajectory import read_trajectory
 
-from .conftest import TASK_VARS, key_for, system_for
+from .conftest import TASK_VARS, key_for, run_agent, system_for
 
 pytestmark = pytest.mark.docker
 

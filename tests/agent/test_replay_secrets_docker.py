@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 import structlog
 
-from agentbench.agent.loop import run_agent
 from agentbench.agent.replay import fork, replay_actions
 from agentbench.logging import configure
 from agentbench.models.factory import make_model
 from agentbench.records import ExitStatus, ModelCallEvent, TestOutcome, ToolCall
 from agentbench.servers.scripted import Reply, ScriptedCall, ScriptedServer
 
-from .conftest import TASK_VARS, WORKDIR, key_for, system_for
+from .conftest import TASK_VARS, WORKDIR, key_for, run_agent, system_for
 
 pytestmark = pytest.mark.docker
 

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from agentbench.agent.loop import run_agent
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.models.factory import make_model
 from agentbench.records import LIMIT_STATUSES, ExitStatus, ModelCallEvent
 from agentbench.trajectory import read_trajectory
 
-from .conftest import TASK_VARS, key_for
+from .conftest import TASK_VARS, key_for, run_agent
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 

@@ -23,6 +23,7 @@ from agentbench.records import (
     TestOutcome,
     content_hash,
 )
+from agentbench.tasks.base import Task
 
 
 def pass_probs(n_instances: int, seed: int = 0) -> list[np.ndarray]:
@@ -39,7 +40,7 @@ def _uniform(*parts: object) -> float:
     return int(content_hash(list(parts), 12), 16) / 16**12
 
 
-class KnownTestsTask:
+class KnownTestsTask(Task):
     """Per-test outcomes drawn from known probabilities; length grows with the instance index."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
@@ -51,7 +52,9 @@ class KnownTestsTask:
         """k00, k01, ..."""
         return [f"k{i:02d}" for i in range(len(self.probs))]
 
-    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
+    async def arun_sample(
+        self, key: SampleKey, system: SystemConfig, run_dir: Path
+    ) -> SampleResult:
         """Draw each test's pass/fail; (instance, seed) pairs listed as broken raise InfraError."""
         if (key.instance_id, key.seed) in self.broken:
             raise InfraError("sandbox_start", f"{key.instance_id} seed {key.seed} never starts")

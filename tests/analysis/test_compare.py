@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agentbench.analysis.compare import compare_runs, write_comparison
+from agentbench.analysis.compare import compare_runs
+from agentbench.analysis.write import write_comparison
 from agentbench.errors import ConfigError, DataError
 from tests.analysis.stores import draw_tests, fill, graded, system
 

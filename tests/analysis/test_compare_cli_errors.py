@@ -26,8 +26,9 @@ def _run(path: Path) -> Path:
     ("extra", "expect"),
     [
         (["./run/"], "the same run folder is given twice (pass each run folder once)"),
-        (["--boot", "0"], "--boot: 0 draws is too few"),
-        (["--confidence", "1"], "--confidence: 1.0 is not a confidence level"),
+        # the report's wording (analysis.cells.check_boot)
+        (["--boot", "0"], "--boot: 0 bootstrap draws is too few"),
+        (["--confidence", "1"], "--confidence: confidence=1.0 must lie strictly between 0 and 1"),
     ],
 )
 def test_compare_mistakes_are_one_line(tmp_path: Path, extra: list[str], expect: str) -> None:

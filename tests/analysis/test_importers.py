@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.analysis.report import build_report
+from agentbench.analysis.build import build_report
 from agentbench.errors import DataError
 from agentbench.importers.inspect_eval import import_inspect
 from agentbench.importers.minisweagent import import_minisweagent

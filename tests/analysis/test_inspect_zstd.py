@@ -64,11 +64,12 @@ def test_options_flag_on_the_cli(tmp_path: Path) -> None:
 
 def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None:
     """KL, Brier and 0/1 for the prompt-only MC log; checked by hand on the 0/1 view."""
-    from agentbench.analysis.mc_report import report_from_store
+    from agentbench.analysis.build import build_report
 
     run = tmp_path / "r"
     import_inspect(run, ZSTD / "mc_prompt.eval", system="mock")
-    rep = report_from_store(run, groups=0, n_boot=50)
+    rep = build_report(run, groups=0, n_boot=50).mc
+    assert rep is not None
     assert set(rep.rows) == {"kl", "brier"}
     # answers: mc1 B,B,C (target B); mc2 C,A,? (C); mc3 B,B,B (B)
     # accuracy = mean(2/3, 1/3, 1) = 2/3
@@ -80,6 +81,33 @@ def test_mc_report_takes_an_imported_multiple_choice_run(tmp_path: Path) -> None
     assert zo.bias == pytest.approx((0 + 1 + 0) / 3)
     r = run_cli("mc", "report", str(run), "--groups", "0", "--boot", "20", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_report_cli_on_an_imported_mc_run_shows_kl_brier_and_zero_one(tmp_path: Path) -> None:
+    """`agentbench report` (the one report) on the prompt-only MC log: the three views side by
+    side in 80 columns, the same numbers as the section, and in the HTML page."""
+    import re
+
+    from agentbench.analysis.build import build_report
+
+    run = tmp_path / "r"
+    import_inspect(run, ZSTD / "mc_prompt.eval", system="mock")
+    r = run_cli("report", str(run), "--boot", "50", "--detail-boot", "20", "--groups", "1",
+                cwd=tmp_path, env={"COLUMNS": "80"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    assert "KL, Brier and 0/1 side by side" in r.stdout
+    # accuracy 2/3; 0/1 bias (0 + 1 + 0)/3 and variance (1/3 + 1/3 + 0)/3, as computed above
+    line = next(
+        ln for ln in r.stdout.splitlines() if ln.lstrip().startswith("mock") and "0.333" in ln
+    )
+    assert re.search(r"0\.667 .* 0\.333 +0\.222", line), line
+    mc = build_report(run, n_boot=50, detail_boot=20, groups=1).mc
+    assert mc is not None
+    kl, brier = mc.row("kl", "mock"), mc.row("brier", "mock")
+    assert f"{kl['incoherence']:.3f}" in line and f"{brier['incoherence']:.3f}" in line
+    page = (run / "report" / "report.html").read_text()
+    assert "BRIER decomposition" in page and "0/1 view (Domingos)" in page
 
 
 def test_the_fixtures_are_what_the_installed_inspect_ai_writes(tmp_path: Path) -> None:

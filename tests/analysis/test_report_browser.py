@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from agentbench.analysis.report import write_report
+from agentbench.analysis.build import build_report
+from agentbench.analysis.write import write_report
 from agentbench.servers.scripted import ScriptedServer, replies_by_seed
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
@@ -41,7 +42,7 @@ def report_html(docker_client: Any, base_image: str, tmp_path_factory: Any) -> P
         }
         summary = run_sweep(validate_spec(doc, "spec.yaml"))
     assert (summary.done, summary.missing) == (8, 0)
-    return write_report(run, n_boot=50, detail_boot=20)
+    return write_report(build_report(run, n_boot=50, detail_boot=20))
 
 
 def test_html_report_shows_seeds_and_incoherence_by_length(

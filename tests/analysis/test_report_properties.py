@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentbench.analysis.report import build_report
+from agentbench.analysis.build import build_report
 from tests.analysis.stores import fill, graded, missing_sample, system
 
 # per instance: number of tests, then per seed either None (MISSING) or a pass vector

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentbench.analysis.report import build_report
+from agentbench.analysis.build import build_report
 from agentbench.servers.scripted import ScriptedServer, replies_by_seed
 from agentbench.servers.scripted import bash_reply as bash
 from agentbench.sweep.runner import run_sweep

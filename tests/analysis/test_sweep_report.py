@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agentbench.analysis.report import build_report, write_report
+from agentbench.analysis.build import build_report
+from agentbench.analysis.write import write_report
 from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
@@ -61,5 +62,5 @@ def test_sweep_then_report(tmp_path: Path) -> None:
         assert est.covers(value), (name, est, value)
     # longer instances (higher index) are grouped last
     assert s.groups[0].cell.mean_length < s.groups[-1].cell.mean_length
-    html = write_report(run, n_boot=50, detail_boot=20)
+    html = write_report(build_report(run, n_boot=50, detail_boot=20))
     assert "sandbox_start" in html.read_text()

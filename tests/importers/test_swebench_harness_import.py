@@ -10,7 +10,7 @@ import pytest
 from swebench.harness.grading import get_eval_report
 from swebench.harness.utils import make_test_spec
 
-from agentbench.analysis.report import build_report
+from agentbench.analysis.build import build_report
 from agentbench.importers.swebench_harness import import_swebench_harness
 from agentbench.records import SampleStatus, TestOutcome
 from agentbench.store.runstore import RunStore

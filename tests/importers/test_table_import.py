@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from agentbench.analysis.mc_report import report_from_store
+from agentbench.analysis.build import build_report
 from agentbench.importers.table import import_table
 from agentbench.records import ChoiceOutcome
 from agentbench.store.runstore import RunStore
@@ -53,7 +53,8 @@ def test_a_three_system_csv_gives_the_report_worked_by_hand(tmp_path: Path) -> N
         "18 answers read as multiple-choice with 4 options from 3 systems; 1 unparsed" in r.stdout
     )
     assert "no length grouping" in r.stdout
-    rep = report_from_store(run, groups=0, n_boot=20)
+    rep = build_report(run, groups=0, n_boot=20).mc
+    assert rep is not None
     zo = {z.system: z for z in rep.zero_one}
     # 0/1 main answer = argmax of the mean distribution; variance = share of unrolls off it
     # alpha: q1 A (right, none off), q2 B (wrong, C is off: 1/3)
@@ -174,3 +175,15 @@ def test_the_viewer_shows_an_imported_answer(tmp_path: Path) -> None:
     # per seed, its answer over the options; the KL decomposition of the question
     assert all(f"seed {i}" in inst for i in range(3)) and "KL decomposition" in inst
     assert "0.333" in inst  # incoherence of q2 for alpha
+
+
+def test_a_run_without_lengths_reports_no_length_groups(tmp_path: Path) -> None:
+    # a constant length (0 actions everywhere) used to be "grouped": groups in question order
+    run = tmp_path / "run"
+    import_table(run, _csv(tmp_path), options=4)
+    r = run_cli("report", str(run), "--out", str(tmp_path / "rep"), "--boot", "20",
+                cwd=tmp_path, env={"COLUMNS": "80"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "incoherence vs action count: no length groups or halves" in r.stdout
+    assert "-0.000" not in r.stdout and "Warning" not in r.stderr  # no stray float or mpl noise
+    assert "every unroll has the same length" in r.stdout + r.stderr

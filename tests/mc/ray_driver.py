@@ -15,7 +15,7 @@ from agentbench.servers.scripted import ScriptedServer
 from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
-from agentbench.tasks.mc import make_task
+from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.scripted import KnownDistributionResponder, difficulty_truth
 
 TASK = {"kind": "mc", "name": "arith", "dataset": {"n": 2, "difficulty": [1, 3]},
@@ -33,7 +33,7 @@ def _rows(run: Path) -> dict[str, Any]:
 def main() -> None:
     """Both sweeps, then one JSON line on stdout."""
     root = Path(sys.argv[1])
-    task = make_task(TASK)
+    task = MCTask.from_spec(TASK)
     dist, length = difficulty_truth(task)
     with ScriptedServer(KnownDistributionResponder(task, dist, length=length)) as srv:
         doc = {

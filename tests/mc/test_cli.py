@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from agentbench.commands.mc import app
 from agentbench.sweep.spec import load_spec
-from agentbench.tasks.mc import make_task
+from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.scripted import KnownDistributionResponder, difficulty_truth
 from tests.mc.helpers import MMLU_ROWS, write_rows
 from tests.mc.sweeps import run_mc
@@ -30,7 +30,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("mccli") / "run"
     spec = {"kind": "mc", "name": "arith", "dataset": {"n": 3, "difficulty": [1, 4]},
             "contexts": 4, "shots": 1, "shuffle": True}  # fmt: skip
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     dist, length = difficulty_truth(task)
     run_mc(run_dir, spec, KnownDistributionResponder(task, dist, length=length), seeds=8)
     return run_dir
@@ -41,12 +41,12 @@ def test_report_command(small_run: Path, tmp_path: Path) -> None:
                                  "--groups", "2", "--boot", "50"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "incoherence" in r.output and "report:" in r.output
-    assert (tmp_path / "rep" / "index.html").is_file()
+    assert (tmp_path / "rep" / "report.html").is_file()
     assert (tmp_path / "rep" / "incoherence_vs_length.png").is_file()
 
 
 def test_prompt_command_rebuilds_the_exact_prompt(small_run: Path) -> None:
-    task = make_task(
+    task = MCTask.from_spec(
         {"kind": "mc", "name": "arith", "dataset": {"n": 3, "difficulty": [1, 4]},
          "contexts": 4, "shots": 1, "shuffle": True}
     )  # fmt: skip
@@ -110,4 +110,4 @@ def test_demo_with_the_scripted_model(tmp_path: Path) -> None:
                                  "--groups", "2"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "32 unrolls done, 0 missing" in r.output
-    assert (tmp_path / "report" / "index.html").is_file()
+    assert (tmp_path / "report" / "report.html").is_file()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem
-from agentbench.tasks.mc import DatasetSpec, load_questions, make_task
+from agentbench.tasks.mc import DatasetSpec, MCTask, load_questions
 from agentbench.tasks.mc.datasets import parse_mwe_question
 from tests.mc.helpers import GPQA_ROWS, MMLU_ROWS, write_rows
 
@@ -121,11 +121,11 @@ def test_gated_gpqa_without_token_says_so(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_task_spec_errors_name_the_key() -> None:
     with pytest.raises(ConfigError, match=r"tasks\.dataset\.sorce"):
-        make_task({"kind": "mc", "dataset": {"sorce": "mmlu"}})
+        MCTask.from_spec({"kind": "mc", "dataset": {"sorce": "mmlu"}})
     with pytest.raises(ConfigError, match=r"tasks\.format"):
-        make_task({"kind": "mc", "format": "essay"})
+        MCTask.from_spec({"kind": "mc", "format": "essay"})
     with pytest.raises(ConfigError, match="embedding is only used"):
-        make_task({"kind": "mc", "embedding": {"provider": "hash"}})
+        MCTask.from_spec({"kind": "mc", "embedding": {"provider": "hash"}})
 
 
 def test_registry_builds_the_mc_task() -> None:
@@ -139,11 +139,11 @@ def test_registry_builds_the_mc_task() -> None:
 
 def test_example_sweep_spec_builds() -> None:
     from agentbench.sweep.spec import load_spec
-    from agentbench.sweep.taskload import build_task
+    from agentbench.tasks.registry import make_task
 
     root = Path(__file__).resolve().parents[2]
     spec = load_spec(root / "sweeps" / "mc.yaml")
-    task = build_task(spec.tasks[0])
+    task = make_task(spec.tasks[0])
     assert len(task.instance_ids()) == 15 and spec.seed_list() == list(range(30))
 
 

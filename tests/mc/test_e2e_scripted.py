@@ -3,6 +3,7 @@ and the report (through the real runner, executor, store and metrics core) recov
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from pathlib import Path
@@ -11,12 +12,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agentbench.analysis.mc_report import MCReport, report_from_store, write_report
+from agentbench.analysis.build import build_report
+from agentbench.analysis.types import MCSection, Report
+from agentbench.analysis.write import write_report
 from agentbench.metrics import decompose_kl
 from agentbench.records import ChoiceOutcome, Usage
 from agentbench.servers.scripted import Reply, ScriptedCall
 from agentbench.store.runstore import RunStore
-from agentbench.tasks.mc import MCTask, make_task
+from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.questions import LETTERS
 from agentbench.tasks.mc.scripted import KnownDistributionResponder
 from tests.mc.sweeps import run_mc
@@ -65,7 +68,7 @@ def brier_truth(dist: dict[str, list[float]], targets: dict[str, int], r: int) -
 def letter_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MCTask, dict[str, Any]]:
     run_dir = tmp_path_factory.mktemp("mc") / "run"
     spec = letter_spec()
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     dist = known_dist(task)
     length = {q.id: 20 * int(q.subject.split("-")[1]) for q in task.questions}
     responder = KnownDistributionResponder(task, dist, length=length)
@@ -76,8 +79,21 @@ def letter_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MCTask, 
 
 
 @pytest.fixture(scope="module")
-def letter_report(letter_run: tuple[Path, MCTask, dict[str, Any]]) -> MCReport:
-    return report_from_store(letter_run[0], groups=2, n_boot=400, confidence=0.95)
+def letter_full(letter_run: tuple[Path, MCTask, dict[str, Any]]) -> Report:
+    return build_report(letter_run[0], groups=2, n_boot=400, confidence=0.95)
+
+
+@pytest.fixture(scope="module")
+def letter_report(letter_full: Report) -> MCSection:
+    assert letter_full.mc is not None
+    return letter_full.mc
+
+
+def mc_section(run_dir: Path, **options: Any) -> MCSection:
+    """The multiple-choice section of the run's one report."""
+    mc = build_report(run_dir, **options).mc
+    assert mc is not None
+    return mc
 
 
 def test_store_rows_hold_reply_length_and_mapped_answer(
@@ -101,7 +117,7 @@ def test_store_rows_hold_reply_length_and_mapped_answer(
 
 
 def test_report_recovers_brier_bias_and_variance(
-    letter_run: tuple[Path, MCTask, dict[str, Any]], letter_report: MCReport
+    letter_run: tuple[Path, MCTask, dict[str, Any]], letter_report: MCSection
 ) -> None:
     _, task, truth = letter_run
     exp = brier_truth(truth["dist"], {q.id: q.target for q in task.questions}, R)
@@ -116,7 +132,7 @@ def test_report_recovers_brier_bias_and_variance(
 
 
 def test_zero_one_view(
-    letter_run: tuple[Path, MCTask, dict[str, Any]], letter_report: MCReport
+    letter_run: tuple[Path, MCTask, dict[str, Any]], letter_report: MCSection
 ) -> None:
     _, _task, truth = letter_run
     zo = letter_report.zero_one[0]
@@ -127,7 +143,7 @@ def test_zero_one_view(
 
 
 def test_ensembling_curve_falls_as_one_over_e(
-    letter_run: tuple[Path, MCTask, dict[str, Any]], letter_report: MCReport
+    letter_run: tuple[Path, MCTask, dict[str, Any]], letter_report: MCSection
 ) -> None:
     _, _task, truth = letter_run
     pts = [p for p in letter_report.ensemble if p.loss == "brier"]
@@ -149,7 +165,7 @@ def test_ensembling_curve_falls_as_one_over_e(
     assert pts[-1].variance < pts[0].variance / 8
 
 
-def test_length_groups_and_median_split(letter_report: MCReport) -> None:
+def test_length_groups_and_median_split(letter_report: MCSection) -> None:
     rows = letter_report.rows["kl"]
     g = [r for r in rows if r["group"] in ("0", "1") and r["half"] == "all"]
     assert [r["n_questions"] for r in g] == [12, 12]
@@ -159,15 +175,16 @@ def test_length_groups_and_median_split(letter_report: MCReport) -> None:
     assert halves["short"]["n_unrolls"] == halves["long"]["n_unrolls"] == 24 * R // 2
 
 
-def test_written_report_has_every_view(letter_report: MCReport, tmp_path: Path) -> None:
-    html = write_report(letter_report, tmp_path / "rep")
+def test_written_report_has_every_view(letter_full: Report, tmp_path: Path) -> None:
+    html = write_report(letter_full, tmp_path / "rep")
     page = html.read_text()
     for png in ("incoherence_vs_length.png", "overthinking.png", "ensemble.png"):
-        assert (tmp_path / "rep" / png).stat().st_size > 5000
-        assert png in page
+        data = (tmp_path / "rep" / png).read_bytes()
+        assert len(data) > 5000
+        assert base64.b64encode(data).decode() in page  # the page embeds the same figure
     assert "0/1 view" in page and "BRIER decomposition" in page
     data = json.loads((tmp_path / "rep" / "report.json").read_text())
-    assert data["systems"][0]["n_unrolls"] == 24 * R
+    assert data["mc"]["systems"][0]["n_unrolls"] == 24 * R
 
 
 class DirichletResponder(KnownDistributionResponder):
@@ -188,10 +205,10 @@ def stated(p: list[float], seed: int | None) -> list[float]:
 
 def test_stated_probabilities_give_the_exact_kl_decomposition(tmp_path: Path) -> None:
     spec = letter_spec(format="probs", dataset={"source": "procedural", "n": 6, "difficulty": 2})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     dist = known_dist(task)
     run_mc(tmp_path / "run", spec, DirichletResponder(task, dist), seeds=8)
-    rep = report_from_store(tmp_path / "run", groups=0, n_boot=50)
+    rep = mc_section(tmp_path / "run", groups=0, n_boot=50)
     # the same vectors, regenerated from the request seeds, decomposed directly
     probs, targets = [], []
     for q in task.questions:
@@ -207,7 +224,7 @@ def test_stated_probabilities_give_the_exact_kl_decomposition(tmp_path: Path) ->
 
 def test_unparsable_answers_are_uniform_and_counted(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 5, "difficulty": 1})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
 
     class Counting(KnownDistributionResponder):
         garbage_sent = 0
@@ -220,7 +237,7 @@ def test_unparsable_answers_are_uniform_and_counted(tmp_path: Path) -> None:
 
     responder = Counting(task, known_dist(task), garbage=0.3)
     run_mc(tmp_path / "run", spec, responder, seeds=12)
-    rep = report_from_store(tmp_path / "run", groups=0, n_boot=50)
+    rep = mc_section(tmp_path / "run", groups=0, n_boot=50)
     assert 0 < Counting.garbage_sent < 60
     assert rep.systems[0].n_unparsed == Counting.garbage_sent
     with RunStore.open(tmp_path / "run") as store:
@@ -234,7 +251,7 @@ def test_unparsable_answers_are_uniform_and_counted(tmp_path: Path) -> None:
 
 def test_reasoning_budgets_as_systems_and_reference_grouping(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 6, "difficulty": [1, 2]})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     sure = {q.id: [1.0 if i == q.target else 0.0 for i in range(4)] for q in task.questions}
     noisy = known_dist(task)
     responder = KnownDistributionResponder(
@@ -247,7 +264,9 @@ def test_reasoning_budgets_as_systems_and_reference_grouping(tmp_path: Path) -> 
     ]  # fmt: skip
     summary, _ = run_mc(tmp_path / "run", spec, responder, seeds=8, systems=systems)
     assert summary.done == 2 * 12 * 8
-    rep = report_from_store(tmp_path / "run", groups=3, reference_system="think1024", n_boot=50)
+    full = build_report(tmp_path / "run", groups=3, reference_system="think1024", n_boot=50)
+    rep = full.mc
+    assert rep is not None
     labels = {s.name: s.budget_label for s in rep.systems}
     assert labels == {"think1024": "1024 tok", "think4096": "4096 tok"}
     low, high = rep.row("brier", "think1024"), rep.row("brier", "think4096")
@@ -260,13 +279,13 @@ def test_reasoning_budgets_as_systems_and_reference_grouping(tmp_path: Path) -> 
         )
     # longer budget → longer reported output (Anthropic reports output tokens only)
     assert high["mean_length"] > low["mean_length"]
-    html = write_report(rep, tmp_path / "rep")
+    html = write_report(full, tmp_path / "rep")
     assert (tmp_path / "rep" / "budgets.png").is_file() and "Reasoning budgets" in html.read_text()
 
 
 def test_resume_runs_only_new_seeds(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 4, "difficulty": 1})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     responder = KnownDistributionResponder(task, known_dist(task))
     first, calls1 = run_mc(tmp_path / "run", spec, responder, seeds=5)
     second, calls2 = run_mc(tmp_path / "run", spec, responder, seeds=10)
@@ -278,7 +297,7 @@ def test_resume_runs_only_new_seeds(tmp_path: Path) -> None:
 
 def test_missing_answers_after_server_errors_are_not_outcomes(tmp_path: Path) -> None:
     spec = letter_spec(dataset={"source": "procedural", "n": 2, "difficulty": 1})
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     inner = KnownDistributionResponder(task, known_dist(task))
     bad = task.instance_ids()[0]
     stem = task.question(bad).question
@@ -296,7 +315,7 @@ def test_missing_answers_after_server_errors_are_not_outcomes(tmp_path: Path) ->
         systems=[{"name": "m", "model": {"max_retries": 0}}],
     )
     assert summary.done == 3 and summary.missing == 3
-    rep = report_from_store(tmp_path / "run", groups=0, n_boot=20)
+    rep = mc_section(tmp_path / "run", groups=0, n_boot=20)
     assert rep.systems[0].n_missing == 3 and rep.systems[0].n_questions == 1
 
 
@@ -310,7 +329,7 @@ def test_open_ended_embeddings_variance(tmp_path: Path, mwe_dir: Path) -> None:
         "contexts": 1,
         "embedding": {"provider": "hash", "dim": 64},
     }
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     steady = task.instance_ids()[0]
 
     def responder(call: ScriptedCall) -> Reply:
@@ -322,45 +341,14 @@ def test_open_ended_embeddings_variance(tmp_path: Path, mwe_dir: Path) -> None:
         return Reply(text="<answer>" + " ".join(rng.sample(words, 3)) + "</answer>")
 
     run_mc(tmp_path / "run", spec, responder, seeds=6)
-    rep = report_from_store(tmp_path / "run", n_boot=50)
-    assert not rep.rows and len(rep.open) == 1
+    full = build_report(tmp_path / "run", n_boot=50)
+    rep = full.mc
+    assert rep is not None and not rep.rows and len(rep.open) == 1
     per_q = rep.open[0].per_question
     assert per_q[steady] == pytest.approx(0.0, abs=1e-12)
     assert all(v > 0.1 for q, v in per_q.items() if q != steady)
     with RunStore.open(tmp_path / "run") as store:
         r = next(store.iter_results(instance_id=steady))
     assert r.outcome.text.startswith("<answer>I would decline")  # type: ignore[union-attr]
-    html = write_report(rep, tmp_path / "rep")
+    html = write_report(full, tmp_path / "rep")
     assert "embedding variance" in html.read_text()
-
-
-def test_blocking_path_matches_the_async_path(tmp_path: Path) -> None:
-    # Ray workers call run_sample (blocking); the local executor awaits arun_sample
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    from agentbench.records import SampleKey
-    from agentbench.servers.scripted import ScriptedServer
-    from tests.mc.sweeps import scripted_system
-
-    spec = letter_spec(dataset={"source": "procedural", "n": 3, "difficulty": 2})
-    task = make_task(spec)
-    with ScriptedServer(KnownDistributionResponder(task, known_dist(task))) as srv:
-        system = scripted_system("m", srv.base_url)
-        keys = [
-            SampleKey(task="arith", instance_id=q, system="m", system_hash=system.config_hash(),
-                      seed=s)
-            for q in task.instance_ids() for s in range(4)
-        ]  # fmt: skip
-        with ThreadPoolExecutor(4) as pool:
-            blocking = list(pool.map(lambda k: task.run_sample(k, system, tmp_path), keys))
-
-        async def run_async() -> list[Any]:
-            try:
-                return [await task.arun_sample(k, system, tmp_path) for k in keys]
-            finally:
-                await task.aclose()
-
-        awaited = asyncio.run(run_async())
-    assert [r.outcome for r in blocking] == [r.outcome for r in awaited]
-    assert all(r.status == "done" for r in blocking)

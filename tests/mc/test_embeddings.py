@@ -17,7 +17,7 @@ import pytest
 
 from agentbench.errors import EnvironmentProblem, InfraError
 from agentbench.servers.scripted import Reply, ScriptedCall
-from agentbench.tasks.mc import EmbeddingSpec, make_embedder, make_task
+from agentbench.tasks.mc import EmbeddingSpec, MCTask, make_embedder
 from agentbench.tasks.mc.embeddings import HashEmbedder
 from tests.mc.sweeps import run_mc
 
@@ -123,11 +123,11 @@ def test_provider_without_key_or_url_is_a_clear_error(monkeypatch: pytest.Monkey
 
 @needs_minilm
 def test_open_ended_sweep_with_minilm(tmp_path: Path, mwe_dir: Path) -> None:
-    from agentbench.analysis.mc_report import report_from_store
+    from agentbench.analysis.build import build_report
 
     spec = {"kind": "mc", "name": "open", "dataset": {"source": "mwe", "path": str(mwe_dir)},
             "format": "open", "shots": 0, "contexts": 1}  # fmt: skip
-    task = make_task(spec)
+    task = MCTask.from_spec(spec)
     first = task.instance_ids()[0]
     answers = ["I would refuse the offer.", "I'd decline it.", "Sure, give me the budget!"]
 
@@ -141,7 +141,8 @@ def test_open_ended_sweep_with_minilm(tmp_path: Path, mwe_dir: Path) -> None:
         return Reply(text=f"<answer>{answers[asked[text] % 3]}</answer>")
 
     run_mc(tmp_path / "run", spec, responder, seeds=3)
-    rep = report_from_store(tmp_path / "run", n_boot=20)
+    rep = build_report(tmp_path / "run", n_boot=20).mc
+    assert rep is not None
     per_q = rep.open[0].per_question
     assert per_q[first] == pytest.approx(0.0, abs=1e-9)
     # unit vectors: squared distance to the mean lies in (0, 1) when answers differ

@@ -1,5 +1,5 @@
-"""mc samples through the Ray executor (workers rebuild the task from its spec and call the
-blocking run_sample) give the same rows as the local executor."""
+"""mc samples through the Ray executor (workers rebuild the task from its spec and run
+arun_sample on a loop of their own) give the same rows as the local executor."""
 
 from __future__ import annotations
 

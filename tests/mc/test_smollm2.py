@@ -35,9 +35,9 @@ def test_demo_with_smollm2_writes_a_real_report(tmp_path: Path) -> None:
     # real generations: replies of real token counts, lengths from the server's usage
     assert all(r.outcome.answer_text.strip() for r in rows)  # type: ignore[union-attr]
     assert all(r.length == r.usage.output_tokens > 0 for r in rows)
-    rep = json.loads((tmp_path / "report" / "report.json").read_text())
+    rep = json.loads((tmp_path / "report" / "report.json").read_text())["mc"]  # the mc section
     sys = rep["systems"][0]
     assert sys["n_unrolls"] == 8 and sys["model"] == "smollm2-135m-instruct"
     assert 0 <= sys["n_unparsed"] <= 8  # counted, whatever the tiny model answers
     assert {r["half"] for r in rep["rows"]["kl"]} == {"all", "short", "long"}
-    assert (tmp_path / "report" / "index.html").stat().st_size > 2000
+    assert (tmp_path / "report" / "report.html").stat().st_size > 2000

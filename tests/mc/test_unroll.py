@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentbench.tasks.mc import MCTask, make_task
+from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.extract import extract_letter
 from agentbench.tasks.mc.questions import LETTERS
 from agentbench.tasks.mc.unroll import to_original
@@ -13,7 +13,7 @@ from tests.mc.helpers import write_rows
 
 def _task(**kw: object) -> MCTask:
     spec = {"kind": "mc", "dataset": {"n": 6, "difficulty": [1, 2]}, "contexts": 10, "shots": 3}
-    return make_task({**spec, **kw})
+    return MCTask.from_spec({**spec, **kw})
 
 
 def test_seed_maps_to_context_and_sample() -> None:
@@ -69,7 +69,7 @@ def test_fewshot_from_a_separate_split_and_same_subject(tmp_path: Path) -> None:
     ] + [{"question": "dev geo?", "subject": "geo", "choices": ["p", "q"], "answer": 0}]
     test = write_rows(tmp_path / "test.jsonl", test_rows)
     dev = write_rows(tmp_path / "dev.jsonl", dev_rows)
-    t = make_task({"kind": "mc", "shots": 2, "contexts": 3,
+    t = MCTask.from_spec({"kind": "mc", "shots": 2, "contexts": 3,
                    "dataset": {"source": "mmlu", "path": str(test), "split": "test"},
                    "fewshot": {"source": "mmlu", "path": str(dev), "split": "dev"}})  # fmt: skip
     for s in range(6):

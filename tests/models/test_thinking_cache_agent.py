@@ -60,7 +60,9 @@ def claude(srv: ScriptedServer, **model: Any) -> ModelConfig:
 
 def unroll(srv: ScriptedServer, sandbox: Any, tmp_path: Path, name: str, **model: Any) -> None:
     """One agent unroll (seed 4) against `srv`; model settings from `model`."""
-    from agentbench.agent.loop import run_agent
+    import asyncio
+
+    from agentbench.agent.loop import arun_agent
 
     mc = claude(srv, **model)
     system = SystemConfig(
@@ -71,19 +73,21 @@ def unroll(srv: ScriptedServer, sandbox: Any, tmp_path: Path, name: str, **model
     )
     llm = make_model(mc)
     try:
-        res = run_agent(
-            model=llm,
-            scaffold="bash-react",
-            sandbox=sandbox,
-            key=key,
-            system=system,
-            task_vars={
-                "problem_statement": "look around",
-                "repo": "x/y",
-                "instance_id": "i",
-                "workdir": "/tmp",
-            },
-            trajectory_path=tmp_path / f"{name}.jsonl",
+        res = asyncio.run(
+            arun_agent(
+                model=llm,
+                scaffold="bash-react",
+                sandbox=sandbox,
+                key=key,
+                system=system,
+                task_vars={
+                    "problem_statement": "look around",
+                    "repo": "x/y",
+                    "instance_id": "i",
+                    "workdir": "/tmp",
+                },
+                trajectory_path=tmp_path / f"{name}.jsonl",
+            )
         )
     finally:
         llm.close()

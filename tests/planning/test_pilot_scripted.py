@@ -20,7 +20,7 @@ from agentbench.servers.scripted import ScriptedServer
 from agentbench.store.runstore import RunStore
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import Concurrency, SweepSpec
-from agentbench.tasks.mc import MCTask, make_task
+from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.scripted import KnownDistributionResponder
 from tests.cli_run import run_cli
 
@@ -60,7 +60,7 @@ def used(run_dir: Path, system: str) -> tuple[int, int]:
 
 
 def test_pilot_predicts_the_full_sweep(tmp_path: Path) -> None:
-    task = make_task(TASK)
+    task = MCTask.from_spec(TASK)
     with ScriptedServer(responder(task)) as srv:
         spec = sweep_spec(tmp_path / "full", srv.base_url)
         pdir, ps = run_pilot(spec, 6, run_dir=tmp_path / "pilot")
@@ -83,7 +83,7 @@ def test_pilot_predicts_the_full_sweep(tmp_path: Path) -> None:
 
 
 def test_max_cost_stops_with_not_run_samples_that_resume(tmp_path: Path) -> None:
-    task = make_task(TASK)
+    task = MCTask.from_spec(TASK)
     root = Path(__file__).resolve().parents[2]
     with ScriptedServer(responder(task)) as srv:
         doc = sweep_spec(tmp_path / "run", srv.base_url, seeds=2).model_dump(mode="json")
@@ -116,7 +116,7 @@ def test_max_cost_stops_with_not_run_samples_that_resume(tmp_path: Path) -> None
 def test_plan_pilot_on_the_cli_runs_beside_the_run_folder_and_plans_from_it(
     tmp_path: Path,
 ) -> None:
-    task = make_task(TASK)
+    task = MCTask.from_spec(TASK)
     root = Path(__file__).resolve().parents[2]
     with ScriptedServer(responder(task)) as srv:
         doc = sweep_spec(tmp_path / "run", srv.base_url).model_dump(mode="json")

@@ -4,12 +4,13 @@
 real trajectory file, can sleep, and can fail with InfraError on chosen instances (attempts
 are counted in files, so the count survives a crash and crosses processes).
 
-`ChatTask`: asks a model over HTTP with the real openai client (sync and async) and grades
-the letter it answers as a multiple-choice outcome.
+`ChatTask`: asks a model over HTTP with the real openai client and grades the letter it
+answers as a multiple-choice outcome.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -30,6 +31,7 @@ from agentbench.records import (
     Usage,
     content_hash,
 )
+from agentbench.tasks.base import Task
 from agentbench.trajectory import TrajectoryWriter
 
 LETTERS = "ABCD"
@@ -72,7 +74,7 @@ def _choice_result(
     )
 
 
-class SeedTask:
+class SeedTask(Task):
     """Answer = hash(instance, seed, system) mod 4; correct answer is A."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
@@ -87,7 +89,9 @@ class SeedTask:
         """q0..q{n-1}."""
         return [f"q{i}" for i in range(self.n)]
 
-    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
+    async def arun_sample(
+        self, key: SampleKey, system: SystemConfig, run_dir: Path
+    ) -> SampleResult:
         """Write a trajectory, maybe fail like infrastructure does, answer by hash."""
         started = time.time()
         attempt = _bump(run_dir, key)
@@ -99,7 +103,7 @@ class SeedTask:
         with TrajectoryWriter(run_dir / rel, fsync=False) as tw:
             tw.write(StartEvent(key=key, t=started, messages=[Message(role="user", content="q")]))
             if self.sleep_s:
-                time.sleep(self.sleep_s)
+                await asyncio.sleep(self.sleep_s)
             answer = int(content_hash([key.instance_id, key.seed, key.system_hash]), 16) % 4
             tw.write(EndEvent(exit_status=ExitStatus.SUBMITTED, n_actions=1, t=time.time()))
         with open(run_dir / "ledger.txt", "a", encoding="utf-8") as fh:
@@ -117,7 +121,7 @@ def scripted_answer(instance_id: str, seed: int | None, temperature: float | Non
     return LETTERS[int(content_hash([instance_id, seed, temperature]), 16) % 4]
 
 
-class ChatTask:
+class ChatTask(Task):
     """One model call per sample through the openai client; the letter answered is the outcome."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
@@ -149,32 +153,14 @@ class ChatTask:
         u = Usage(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens)
         return _choice_result(key, answer, rel, started, length=float(u.output_tokens), usage=u)
 
-    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
-        """Blocking variant (Ray workers)."""
-        import openai
-
-        started = time.time()
-        client = openai.OpenAI(base_url=f"{system.model.base_url}/v1", api_key="x", max_retries=0)
-        try:
-            resp = client.chat.completions.create(**self._request(key, system))
-        except openai.APIError as exc:
-            raise InfraError("model_api", str(exc)) from None
-        finally:
-            client.close()
-        return self._result(
-            key, run_dir, resp.choices[0].message.content or "", resp.usage, started
-        )
-
     async def arun_sample(
         self, key: SampleKey, system: SystemConfig, run_dir: Path
     ) -> SampleResult:
-        """Async variant (the local executor uses it)."""
+        """One chat completion; its letter is the answer."""
         import openai
 
         started = time.time()
         url = f"{system.model.base_url}/v1"
-        import asyncio
-
         # one client per event loop: its connection pool belongs to the loop
         ck = f"{url}@{id(asyncio.get_running_loop())}"
         client = self._async_clients.get(ck)
@@ -192,8 +178,6 @@ class ChatTask:
 
     async def aclose(self) -> None:
         """Close the clients of the running loop (the executor calls this at the end)."""
-        import asyncio
-
         suffix = f"@{id(asyncio.get_running_loop())}"
         for ck in [k for k in self._async_clients if k.endswith(suffix)]:
             await self._async_clients.pop(ck).close()

@@ -127,13 +127,13 @@ def test_stale_trajectory_without_a_row_is_replaced(seed_spec: dict[str, Any]) -
     """A crash can leave a trajectory file before the RUNNING mark was committed."""
     from agentbench.records import Message, StartEvent
     from agentbench.sweep.plan import plan_samples
-    from agentbench.sweep.taskload import build_task
+    from agentbench.tasks.registry import make_task
     from agentbench.trajectory import TrajectoryWriter, read_trajectory
 
     from .sweeptasks import trajectory_rel
 
     spec = validate_spec(seed_spec, "spec.yaml")
-    key = plan_samples(spec, [build_task(t) for t in spec.tasks])[0].key
+    key = plan_samples(spec, [make_task(t) for t in spec.tasks])[0].key
     run = Path(seed_spec["run_dir"])
     with TrajectoryWriter(run / trajectory_rel(key)) as tw:
         tw.write(StartEvent(key=key, t=0.0, messages=[Message(role="user", content="old")]))

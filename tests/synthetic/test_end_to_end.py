@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from agentbench.tasks.synthetic import experiment, report
+from agentbench.analysis import synthetic as report
+from agentbench.tasks.synthetic import experiment
 from agentbench.tasks.synthetic.config import load_config
 from agentbench.tasks.synthetic.rollout import rollout
 
@@ -70,6 +71,11 @@ def test_report_writes_figures_and_summary(tiny_run: Path) -> None:
     rollout_json = json.loads((tiny_run / "tiny" / "rollout.json").read_text())
     assert row["final_incoherence"] == pytest.approx(rollout_json["final"]["incoherence"])
     assert "| tiny |" in (rep / "summary.md").read_text()
+    # the same summary as a section of the one HTML report, its figures embedded
+    page = (rep / "report.html").read_text()
+    assert "Synthetic optimizer" in page and ">tiny</td>" in page
+    assert page.count("data:image/png;base64,") == len(report.FIGURES)
+    assert f"{row['final_incoherence']:.3f}" in page
 
 
 def test_train_again_resumes_without_new_steps(tiny_run: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agentbench.tasks.synthetic.report import late_window, markdown, summarize
+from agentbench.analysis.synthetic import late_window, markdown, summarize
 
 
 def _size(name: str, params: int, bias2: list[float], variance: list[float]) -> dict:

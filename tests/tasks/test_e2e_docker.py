@@ -1,7 +1,8 @@
-"""End to end: SWEBenchTask.run_sample with a scripted model over real HTTP, real Docker sandboxes."""
+"""End to end: SWEBenchTask.arun_sample with a scripted model over real HTTP, real Docker sandboxes."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _run(task: SWEBenchTask, tmp_path: Path, replies: list[Reply], seed: int = 0
             system_hash=system.config_hash(),
             seed=seed,
         )
-        return task.run_sample(key, system, tmp_path)
+        return asyncio.run(task.arun_sample(key, system, tmp_path))
 
 
 def _vector(o: Any) -> dict[str, bool]:
@@ -135,3 +136,24 @@ def test_sweep_over_the_suite_stores_per_test_vectors(
     assert got[2].outcome.passed == [True, True, False] and not got[2].resolved
     for r in got.values():
         assert (tmp_path / "run" / str(r.trajectory_path)).is_file()
+
+
+def test_prepare_builds_every_image_the_sweep_will_run(
+    task: SWEBenchTask, docker_client: Any, tiny_suite: Path
+) -> None:
+    from agentbench.sweep.demo import prebuild
+    from agentbench.sweep.spec import SweepSpec
+
+    seen: list[str] = []
+    task.prepare(seen.append)
+    assert seen == task.instance_ids()
+    for iid in seen:
+        docker_client.images.get(task.image(task.instance(iid)))  # raises if it is not there
+    spec = SweepSpec.model_validate(
+        {"name": "p", "tasks": [{"kind": "swebench", "dataset": str(tiny_suite), "slice": ":1"}],
+         "systems": [{"name": "s", "model": {"provider": "scripted", "name": "x"},
+                      "scaffold": "bash-react"}]}
+    )  # fmt: skip
+    announced: list[str] = []
+    factory = prebuild(spec, announced.append)
+    assert announced == ["calc-1"] and factory(spec.tasks[0]).instance_ids() == ["calc-1"]

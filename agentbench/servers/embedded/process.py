@@ -107,27 +107,11 @@ class LocalServer:
         path = self.model_path or find_gguf()
         # llama_cpp.server with our chat handler registered: ChatML (SmolLM2's template; the
         # server's guess garbles the text) plus tool calls, which plain `chatml` drops
-        return [
-            sys.executable,
-            "-m",
-            "agentbench.servers.embedded.app",
-            "--model",
-            str(path),
-            "--model_alias",
-            LOCAL_MODEL_NAME,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--chat_format",
-            CHAT_FORMAT,
-            "--n_ctx",
-            str(self.n_ctx),
-            "--n_threads",
-            str(self.n_threads),
-            "--verbose",
-            "False",
-        ]
+        args = {"model": path, "model_alias": LOCAL_MODEL_NAME, "host": "127.0.0.1",
+                "port": self.port, "chat_format": CHAT_FORMAT, "n_ctx": self.n_ctx,
+                "n_threads": self.n_threads, "verbose": False}  # fmt: skip
+        flags = [x for k, v in args.items() for x in (f"--{k}", str(v))]
+        return [sys.executable, "-m", "agentbench.servers.embedded.app", *flags]
 
     def start(self) -> LocalServer:
         """Start the child and wait until /v1/models answers."""

@@ -23,6 +23,8 @@ Responder = Callable[[ScriptedCall], Reply | Fault]
 
 _OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 _ANTHROPIC_PATHS = ("/v1/messages", "/messages")
+_MODEL = {"id": "scripted", "object": "model", "created": 0, "owned_by": "agentbench"}
+_MODELS = {"object": "list", "data": [_MODEL]}  # what GET /v1/models answers
 
 
 class ScriptedServer:
@@ -84,11 +86,6 @@ class ScriptedServer:
         """Answer the next `fault.count` chat requests with `fault` instead of a reply."""
         with self._lock:
             self._faults.extend(fault for _ in range(fault.count))
-
-    def clear_faults(self) -> None:
-        """Drop faults not yet used."""
-        with self._lock:
-            self._faults.clear()
 
     def start(self) -> ScriptedServer:
         """Start serving in a background thread; returns once the port is bound."""
@@ -185,20 +182,7 @@ class ScriptedServer:
 
     async def _handle(self, req: Request, conn: Connection) -> None:
         if req.method == "GET" and req.path in ("/v1/models", "/models"):
-            await conn.send_json(
-                200,
-                {
-                    "object": "list",
-                    "data": [
-                        {
-                            "id": "scripted",
-                            "object": "model",
-                            "created": 0,
-                            "owned_by": "agentbench",
-                        }
-                    ],
-                },
-            )
+            await conn.send_json(200, _MODELS)
             return
         if req.method != "POST" or req.path not in _OPENAI_PATHS + _ANTHROPIC_PATHS:
             await conn.send_json(404, {"error": {"message": f"no route {req.method} {req.path}"}})

@@ -158,19 +158,11 @@ def _openai_usage(u: Usage) -> dict[str, Any]:
 
 
 def _openai_tool_calls(reply: Reply) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": tc.id,
-            "type": "function",
-            "function": {
-                "name": tc.name,
-                "arguments": tc.arguments
-                if isinstance(tc.arguments, str)
-                else json.dumps(tc.arguments),
-            },
-        }
-        for tc in reply.tool_calls
-    ]
+    def fn(tc: ToolCall) -> dict[str, Any]:
+        args = tc.arguments if isinstance(tc.arguments, str) else json.dumps(tc.arguments)
+        return {"name": tc.name, "arguments": args}
+
+    return [{"id": tc.id, "type": "function", "function": fn(tc)} for tc in reply.tool_calls]
 
 
 def openai_body(reply: Reply, call: ScriptedCall) -> dict[str, Any]:
@@ -213,12 +205,8 @@ def openai_stream(reply: Reply, call: ScriptedCall) -> Iterator[bytes]:
         yield chunk({"content": piece})
     for i, tc in enumerate(_openai_tool_calls(reply)):
         args = tc["function"]["arguments"]
-        head = {
-            "index": i,
-            "id": tc["id"],
-            "type": "function",
-            "function": {"name": tc["function"]["name"], "arguments": ""},
-        }
+        fn = {"name": tc["function"]["name"], "arguments": ""}
+        head = {"index": i, "id": tc["id"], "type": "function", "function": fn}
         yield chunk({"tool_calls": [head]})
         for piece in _pieces(args, 16):
             yield chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]})
@@ -294,44 +282,26 @@ def anthropic_stream(reply: Reply, call: ScriptedCall) -> Iterator[bytes]:
     start = anthropic_body(reply, call)
     start.update(content=[], stop_reason=None, usage={**usage, "output_tokens": 1})
     yield ev("message_start", {"message": start})
+
+    def delta(i: int, kind: str, **d: Any) -> bytes:
+        return ev("content_block_delta", {"index": i, "delta": {"type": kind, **d}})
+
     for i, block in enumerate(_anthropic_blocks(reply)):
         kind = block["type"]
-        if kind == "thinking":
-            yield ev(
-                "content_block_start",
-                {
-                    "index": i,
-                    "content_block": {"type": "thinking", "thinking": "", "signature": ""},
-                },
-            )
-            for piece in _pieces(block["thinking"]):
-                yield ev(
-                    "content_block_delta",
-                    {"index": i, "delta": {"type": "thinking_delta", "thinking": piece}},
-                )
-            yield ev(
-                "content_block_delta",
-                {"index": i, "delta": {"type": "signature_delta", "signature": block["signature"]}},
-            )
-        elif kind == "redacted_thinking":  # arrives whole, in its start event
+        if kind == "redacted_thinking":  # arrives whole, in its start event
             yield ev("content_block_start", {"index": i, "content_block": block})
-        elif kind == "text":
-            yield ev(
-                "content_block_start", {"index": i, "content_block": {"type": "text", "text": ""}}
-            )
-            for piece in _pieces(block["text"]):
-                yield ev(
-                    "content_block_delta",
-                    {"index": i, "delta": {"type": "text_delta", "text": piece}},
-                )
-        else:
+        elif kind == "tool_use":
             head = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             yield ev("content_block_start", {"index": i, "content_block": head})
             for piece in _pieces(json.dumps(block["input"]), 16):
-                yield ev(
-                    "content_block_delta",
-                    {"index": i, "delta": {"type": "input_json_delta", "partial_json": piece}},
-                )
+                yield delta(i, "input_json_delta", partial_json=piece)
+        else:  # thinking or text: an empty block, then its text in pieces
+            empty = {"type": kind, kind: ""} | ({"signature": ""} if kind == "thinking" else {})
+            yield ev("content_block_start", {"index": i, "content_block": empty})
+            for piece in _pieces(block[kind]):
+                yield delta(i, f"{kind}_delta", **{kind: piece})
+            if kind == "thinking":
+                yield delta(i, "signature_delta", signature=block["signature"])
         yield ev("content_block_stop", {"index": i})
     stop = _ANTHROPIC_STOP.get(reply.finish(), reply.finish())
     yield ev(

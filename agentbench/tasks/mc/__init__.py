@@ -1,6 +1,6 @@
 """Multiple-choice and safety evals (GPQA, MMLU, Model-Written Evals, a bundled procedural set).
 
-`make_task(spec)` is the registry's factory for kind "mc" (keys: MCTaskSpec; example:
+`MCTask.from_spec(spec)` is the registry's factory for kind "mc" (keys: MCTaskSpec; example:
 sweeps/mc.yaml). One sample = one unroll = one model call:
 
 - seeds are the sample keys: seed s uses few-shot context s mod C, sample ⌊s/C⌋ in it, and an
@@ -17,7 +17,7 @@ sweeps/mc.yaml). One sample = one unroll = one model call:
 from agentbench.tasks.mc.datasets import DatasetSpec, load_questions
 from agentbench.tasks.mc.embeddings import EmbeddingSpec, make_embedder
 from agentbench.tasks.mc.questions import LETTERS, MCQuestion
-from agentbench.tasks.mc.task import MCTask, MCTaskSpec, make_task, parse_spec
+from agentbench.tasks.mc.task import MCTask, MCTaskSpec, parse_spec
 
 __all__ = [
     "LETTERS",
@@ -28,6 +28,5 @@ __all__ = [
     "MCTaskSpec",
     "load_questions",
     "make_embedder",
-    "make_task",
     "parse_spec",
 ]

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError, DataError
+from agentbench.errors import ConfigError
 from agentbench.models.base import Model
 from agentbench.records import (
     ChoiceOutcome,
@@ -31,6 +31,7 @@ from agentbench.records import (
     SampleStatus,
     VectorOutcome,
 )
+from agentbench.tasks.base import Task
 from agentbench.tasks.mc.datasets import DatasetSpec, load_questions
 from agentbench.tasks.mc.embeddings import Embedder, EmbeddingSpec, make_embedder
 from agentbench.tasks.mc.extract import extract_letter, extract_open, extract_probs
@@ -83,7 +84,7 @@ def reasoning_length(resp: ModelResponse) -> float:
     return float(u.reasoning_tokens if u.reasoning_tokens > 0 else u.output_tokens)
 
 
-class MCTask:
+class MCTask(Task):
     """Multiple-choice (and open-ended safety) evals as a sweep Task."""
 
     def __init__(self, spec: MCTaskSpec, questions: list[MCQuestion] | None = None) -> None:
@@ -178,32 +179,10 @@ class MCTask:
             return await self._grade_open(key, resp, started)
         return self.grade(key, u, resp, started)
 
-    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
-        """Blocking variant (thread executors); the model runs on its own loop."""
-        started = time.time()
-        req, u = self.request(key, system)
-        resp = self._model(system).complete(req, seed_index=key.seed)
-        if self.spec.format == "open":
-            import asyncio
-
-            async def once() -> SampleResult:
-                try:
-                    return await self._grade_open(key, resp, started)
-                finally:
-                    # a provider client belongs to this short-lived loop: close it with it
-                    closer = getattr(self._embedder, "aclose", None)
-                    if closer is not None:
-                        await closer()
-
-            return asyncio.run(once())
-        return self.grade(key, u, resp, started)
-
     async def aclose(self) -> None:
         """Close model clients bound to the running loop."""
         for _, m in self._models.values():
-            closer = getattr(m, "aclose", None)
-            if closer is not None:
-                await closer()
+            await m.aclose()
         closer = getattr(self._embedder, "aclose", None)
         if closer is not None:
             await closer()
@@ -260,10 +239,3 @@ class MCTask:
             finished_at=now,
             wall_s=now - started,
         )
-
-
-def make_task(spec: dict[str, Any]) -> MCTask:
-    """The registry's factory for kind 'mc'."""
-    if not isinstance(spec, dict):
-        raise DataError("an mc task spec must be a mapping", field="tasks")
-    return MCTask.from_spec(spec)

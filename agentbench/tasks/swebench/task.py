@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -21,6 +23,7 @@ from agentbench.records import (
     TestOutcome,
 )
 from agentbench.sandbox.mirror import check_registry
+from agentbench.tasks.base import Task
 from agentbench.tasks.swebench import grading
 from agentbench.tasks.swebench.dataset import Dataset, load_dataset, select
 from agentbench.tasks.swebench.environment import DETERMINISM_ENV, WORKDIR, ensure_image
@@ -61,7 +64,7 @@ def trajectory_rel(key: SampleKey) -> str:
     return f"trajectories/{key.key}.jsonl"
 
 
-class SWEBenchTask:
+class SWEBenchTask(Task):
     """A selection of SWE-bench style instances, unrolled under a system and graded per test."""
 
     def __init__(self, spec: SWEBenchTaskSpec, dataset: Dataset | None = None) -> None:
@@ -147,26 +150,34 @@ class SWEBenchTask:
 
         load_scaffold(system.scaffold, system.scaffold_overrides)
 
-    def run_sample(self, key: SampleKey, system: SystemConfig, run_dir: Path) -> SampleResult:
+    def prepare(self, on_instance: Callable[[str], None]) -> None:
+        """Build every selected instance's image now."""
+        for inst in self.instances:
+            on_instance(inst.instance_id)
+            self.image(inst)
+
+    async def arun_sample(
+        self, key: SampleKey, system: SystemConfig, run_dir: Path
+    ) -> SampleResult:
         """Unroll the agent in a fresh sandbox, then grade its patch in another fresh container."""
-        from agentbench.agent.loop import run_agent
+        from agentbench.agent.loop import arun_agent
         from agentbench.agent.scaffold import load_scaffold
         from agentbench.models.factory import make_model
 
         inst = self.instance(key.instance_id)
         started = time.time()
-        image = self.image(inst)
+        image = await asyncio.to_thread(self.image, inst)
         rel = trajectory_rel(key)
         traj = Path(run_dir) / rel
         traj.unlink(missing_ok=True)  # a retried attempt starts a fresh log
         scaffold = load_scaffold(system.scaffold, system.scaffold_overrides)
         model = make_model(system.model)
-        sandbox = self._open_sandbox(image, key)
+        sandbox = await asyncio.to_thread(self._open_sandbox, image, key)
         try:
             # A broken image fails here as infrastructure; once checked, a repository found
             # broken at the end is the agent's doing (graded as no patch).
-            sandbox.verify_repo(inst.base_commit)
-            result = run_agent(
+            await asyncio.to_thread(sandbox.verify_repo, inst.base_commit)
+            result = await arun_agent(
                 model=model,
                 scaffold=scaffold,
                 sandbox=sandbox,
@@ -178,14 +189,20 @@ class SWEBenchTask:
                 task_info=self.task_info(inst, image),
             )
         finally:
-            sandbox.close()
-            model.close()  # its background loop and connections; one model per sample
+            await asyncio.to_thread(sandbox.close)
+            await model.aclose()  # its connections on this loop; one model per sample
+            model.close()
         if result.exit_status == ExitStatus.INFRA_ERROR:
             raise InfraError(
                 "agent", result.error or "the agent loop hit an infrastructure failure"
             )
-        outcome = self.grade(
-            inst, result.patch, exit_status=result.exit_status, run_dir=Path(run_dir), key=key
+        outcome = await asyncio.to_thread(
+            self.grade,
+            inst,
+            result.patch,
+            exit_status=result.exit_status,
+            run_dir=Path(run_dir),
+            key=key,
         )
         finished = time.time()
         return SampleResult(

@@ -1,16 +1,22 @@
-"""Report of a synthetic-optimizer run folder: PNG plots plus a JSON and markdown summary."""
+"""The synthetic-optimizer section (METHODS.md §2d): a synthetic run folder's per-size results
+as a `Report` whose `synthetic` section the shared renderers show, plus its PNG plots and
+a JSON and markdown summary."""
 
 from __future__ import annotations
 
 import json
-import os
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from agentbench.analysis.fmt import num, sig
+from agentbench.analysis.html import render_html
+from agentbench.analysis.plots import figure, png
+from agentbench.analysis.types import Report
+from agentbench.analysis.write import write_files
 from agentbench.errors import DataError
-from agentbench.tasks.synthetic.experiment import write_json
 
 FIGURES = (
     "incoherence_vs_step.png",
@@ -139,50 +145,44 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     return {"sizes": rows, "findings": findings, "ground_truth": ref}
 
 
-def plot(results: dict[str, Any], out: Path) -> list[Path]:
-    """Write the three PNG figures into `out`; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
+def plot(results: dict[str, Any]) -> dict[str, bytes]:
+    """The four figures as PNG bytes, by file name (FIGURES)."""
     sizes = results["sizes"]
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(sizes)))
-    paths = [out / f for f in FIGURES]
+    from matplotlib import colormaps
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    colors = colormaps["viridis"](np.linspace(0, 0.9, len(sizes)))
+    gt = results["ground_truth"]
+    params = np.array([s["train"]["params"] for s in sizes], dtype=float)
+    out: dict[str, bytes] = {}
+
+    fig = figure(6.0, 4.0)
+    ax = fig.subplots()
     for s, c in zip(sizes, colors, strict=True):
         ax.plot(
             s["steps"], s["incoherence"], color=c, label=f"{s['size']} ({s['train']['params']:,})"
         )
-    gt = results["ground_truth"]
     if gt is not None:
         ax.plot(gt["steps"], gt["incoherence"], "k--", lw=1, label="steepest descent")
     ax.set(xlabel="rollout step", ylabel="incoherence (var / error, A-norm)", ylim=(0, 1.02))
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=120)
-    plt.close(fig)
+    out[FIGURES[0]] = png(fig)
 
-    params = np.array([s["train"]["params"] for s in sizes], dtype=float)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = figure(6.0, 4.0)
+    ax = fig.subplots()
     ax.loglog(params, [s["bias2"][-1] for s in sizes], "o-", label="bias² (final step)")
     ax.loglog(params, [s["variance"][-1] for s in sizes], "s-", label="variance (final step)")
     ax.set(xlabel="parameters", ylabel="A-norm squared error")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(paths[1], dpi=120)
-    plt.close(fig)
+    out[FIGURES[1]] = png(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = figure(6.0, 4.0)
+    ax = fig.subplots()
     ax.semilogx(params, [s["train"]["heldout_loss"] for s in sizes], "o-")
     ax.set(xlabel="parameters", ylabel="held-out loss on update tokens (nats)")
-    fig.tight_layout()
-    fig.savefig(paths[2], dpi=120)
-    plt.close(fig)
+    out[FIGURES[2]] = png(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = figure(6.0, 4.0)
+    ax = fig.subplots()
     for s, c in zip(sizes, colors, strict=True):
         ax.semilogy(s["steps"], s["bias2"], color=c, label=f"{s['size']} bias²")
         ax.semilogy(s["steps"], s["variance"], color=c, ls=":", label=f"{s['size']} variance")
@@ -190,10 +190,8 @@ def plot(results: dict[str, Any], out: Path) -> list[Path]:
         ax.semilogy(gt["steps"], gt["error"], "k--", lw=1, label="steepest descent error")
     ax.set(xlabel="rollout step", ylabel="A-norm squared error")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(paths[3], dpi=120)
-    plt.close(fig)
-    return paths
+    out[FIGURES[3]] = png(fig)
+    return out
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -208,16 +206,16 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for r in summary["sizes"]:
         lines.append(
-            f"| {r['size']} | {r['params']:,} | {r['heldout_loss']:.4f} | {r['final_bias2']:.3g} "
-            f"| {r['final_variance']:.3g} | {r['final_incoherence']:.3f} | {r['late_bias2']:.3g} "
-            f"| {r['late_variance']:.3g} | {r['late_incoherence']:.3f} | {r['final_mean_dist']:.3g} "
-            f"| {r['spearman_incoherence_vs_step']:.2f} |"
+            f"| {r['size']} | {r['params']:,} | {num(r['heldout_loss'], 4)} | {sig(r['final_bias2'])} "
+            f"| {sig(r['final_variance'])} | {num(r['final_incoherence'])} | {sig(r['late_bias2'])} "
+            f"| {sig(r['late_variance'])} | {num(r['late_incoherence'])} | {sig(r['final_mean_dist'])} "
+            f"| {num(r['spearman_incoherence_vs_step'], 2)} |"
         )
     gt = summary["ground_truth"]
     if gt:
         lines.append(
-            f"| steepest descent | – | – | {gt['final_bias2']:.3g} | {gt['final_variance']:.3g} "
-            f"| {gt['final_incoherence']:.3f} | – | – | – | {gt['final_mean_dist']:.3g} | – |"
+            f"| steepest descent | – | – | {sig(gt['final_bias2'])} | {sig(gt['final_variance'])} "
+            f"| {num(gt['final_incoherence'])} | – | – | – | {sig(gt['final_mean_dist'])} | – |"
         )
     f = summary["findings"]
     lines += [
@@ -226,9 +224,9 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
     ]
     for r in summary["sizes"]:
-        at = ", ".join(f"{k}: {v:.3f}" for k, v in r["incoherence_at"].items())
+        at = ", ".join(f"{k}: {num(v)}" for k, v in r["incoherence_at"].items())
         lines.append(
-            f"- {r['size']}: {at}; peak {r['peak_incoherence']:.3f} at step {r['peak_step']}"
+            f"- {r['size']}: {at}; peak {num(r['peak_incoherence'])} at step {r['peak_step']}"
         )
     lines += [
         "",
@@ -237,12 +235,13 @@ def markdown(summary: dict[str, Any]) -> str:
         f"- Incoherence rises with rollout step (Spearman ρ > 0) for: "
         f"{f['incoherence_rises_with_step']['holds_for'] or 'none'}; "
         f"not for: {f['incoherence_rises_with_step']['fails_for'] or 'none'}.",
-        f"- Log-log slope vs parameters at the final step: bias² {f['bias2_loglog_slope_vs_params']:.2f}, "
-        f"variance {f['variance_loglog_slope_vs_params']:.2f} -> bias falls faster than variance: "
+        f"- Log-log slope vs parameters at the final step: bias² "
+        f"{num(f['bias2_loglog_slope_vs_params'], 2)}, "
+        f"variance {num(f['variance_loglog_slope_vs_params'], 2)} -> bias falls faster than variance: "
         f"{f['bias_falls_faster_than_variance']}.",
         f"- The same over the last quarter of the rollout: bias² "
-        f"{f['late_bias2_loglog_slope_vs_params']:.2f}, variance "
-        f"{f['late_variance_loglog_slope_vs_params']:.2f} -> bias falls faster than variance: "
+        f"{num(f['late_bias2_loglog_slope_vs_params'], 2)}, variance "
+        f"{num(f['late_variance_loglog_slope_vs_params'], 2)} -> bias falls faster than variance: "
         f"{f['late_bias_falls_faster_than_variance']}.",
         "",
     ]
@@ -261,15 +260,18 @@ def _finite(obj: Any) -> Any:
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> dict[str, Any]:
-    """Load a run folder, write PNGs, summary.json and summary.md into `out` (default run/report)."""
+    """Write the PNGs, summary.json, summary.md and report.html into `out` (default run/report)."""
     out = out or run_dir / "report"
     results = load_results(run_dir)
     summary = summarize(results)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = plot(results, out)
-    summary["figures"] = [p.name for p in paths]
-    write_json(out / "summary.json", _finite(summary))
-    tmp = out / "summary.md.tmp"
-    tmp.write_text(markdown(summary))
-    os.replace(tmp, out / "summary.md")
+    pngs = plot(results)
+    summary["figures"] = list(pngs)
+    rep = Report(run_dir=str(run_dir), generated_at=time.time(), synthetic=_finite(summary))
+    files = dict(pngs)
+    files["summary.json"] = json.dumps(rep.synthetic, indent=2, sort_keys=True).encode()
+    files["summary.md"] = markdown(summary).encode()
+    files["report.html"] = render_html(
+        rep, {k.removesuffix(".png"): v for k, v in pngs.items()}
+    ).encode()
+    write_files(out, files)
     return summary

@@ -1,27 +1,26 @@
-"""The multiple-choice report: every view of METHODS.md §2a/§2c/§3 for the mc samples of a run.
+"""The report's multiple-choice section: every view of METHODS.md §2a/§2c/§3 for the
+multiple-choice samples of a run, however they were made (an mc sweep or an import).
 
-Views, each beside accuracy: incoherence against reasoning length (k equal-size question
-groups, optionally reusing a reference system's grouping), the per-question median split
-("overthinking"), incoherence per reasoning budget, the ensembling curve (bias² and variance
-against ensemble size), KL / Brier / 0-1 decompositions, unparsed-answer counts, and the
-embedding variance of open-ended answers. `build_report` computes; `write_report` adds the
-plots and the HTML page.
+Views, each beside accuracy: KL / Brier / 0-1 decompositions side by side, incoherence
+against reasoning length (k equal-size question groups, optionally reusing a reference
+system's grouping), the per-question median split ("overthinking"), incoherence per
+reasoning budget, the ensembling curve, unparsed-answer counts, and the embedding variance
+of open-ended answers.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
 
-from agentbench.errors import DataError, make_dir
-from agentbench.logging import get_logger
+from agentbench.analysis.types import EnsembleRow, MCSection, OpenRow, SystemInfo, ZeroOneRow
+from agentbench.errors import DataError
 from agentbench.metrics import (
     MetricsInputError,
     decompose_table,
@@ -29,87 +28,9 @@ from agentbench.metrics import (
     embedding_variance,
     ensemble_curve,
 )
-from agentbench.records import ChoiceOutcome, Record, SampleResult, SampleStatus, VectorOutcome
-
-log = get_logger(__name__)
+from agentbench.records import ChoiceOutcome, SampleResult, SampleStatus, VectorOutcome
 
 LOSSES = ("kl", "brier")
-
-
-class SystemInfo(Record):
-    """One system's settings and totals."""
-
-    name: str
-    model: str = ""
-    reasoning_budget: int | None = None
-    reasoning_effort: str | None = None
-    n_questions: int = 0
-    n_unrolls: int = 0
-    n_unparsed: int = 0
-    n_missing: int = 0
-    accuracy: float = float("nan")  # mean over questions of the fraction of correct unrolls
-    mean_length: float = float("nan")
-
-    @property
-    def budget_label(self) -> str | None:
-        """The reasoning budget or effort this system runs at, if any."""
-        if self.reasoning_budget is not None:
-            return f"{self.reasoning_budget} tok"
-        return self.reasoning_effort
-
-
-class ZeroOneRow(Record):
-    """Domingos 0/1 view of one system: mean bias and mean variance (no incoherence)."""
-
-    system: str
-    bias: float
-    variance: float
-
-
-class EnsembleRow(Record):
-    """One point of an ensembling curve."""
-
-    system: str
-    loss: str
-    size: int
-    n_ensembles: int
-    bias2: float
-    variance: float
-    error: float
-
-
-class OpenRow(Record):
-    """Open-ended answers of one system: embedding variance (mean over questions, interval)."""
-
-    system: str
-    n_questions: int
-    n_unrolls: int
-    variance: float
-    variance_low: float
-    variance_high: float
-    per_question: dict[str, float]
-
-
-class MCReport(Record):
-    """Everything the mc report shows; `rows[loss]` are metrics.decompose_table rows."""
-
-    run_dir: str
-    task: str | None = None
-    systems: list[SystemInfo]
-    groups: int | None = None
-    reference_system: str | None = None
-    rows: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
-    zero_one: list[ZeroOneRow] = Field(default_factory=list)
-    ensemble: list[EnsembleRow] = Field(default_factory=list)
-    open: list[OpenRow] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-
-    def row(self, loss: str, system: str, group: str = "all", half: str = "all") -> dict[str, Any]:
-        """The decomposition row of (system, group, half) under `loss`."""
-        for r in self.rows.get(loss, []):
-            if r["system"] == system and r["group"] == group and r["half"] == half:
-                return r
-        raise KeyError((loss, system, group, half))
 
 
 # ---------------------------------------------------------------- collecting
@@ -140,7 +61,8 @@ def collect(results: Iterable[SampleResult]) -> tuple[dict[str, Any], dict[str, 
             table["question"].append(_qid(r, multi))
             table["system"].append(r.key.system)
             table["seed"].append(r.key.seed)
-            table["length"].append(float(r.length) if r.length is not None else 0.0)
+            # NaN, not 0: a run without lengths (an import) has no length groups or halves
+            table["length"].append(float(r.length) if r.length is not None else float("nan"))
             table["outcome"].append(list(o.probs))
             table["target"].append(o.target)
             unparsed[r.key.system] += 0 if o.parsed else 1
@@ -161,14 +83,8 @@ def _system_arrays(table: dict[str, list[Any]], system: str) -> tuple[np.ndarray
     """(Q, R, C) probabilities and (Q,) targets of one system, R = the fewest unrolls."""
     by_q: dict[str, list[tuple[int, list[float]]]] = defaultdict(list)
     target: dict[str, int] = {}
-    for q, s, seed, o, t in zip(
-        table["question"],
-        table["system"],
-        table["seed"],
-        table["outcome"],
-        table["target"],
-        strict=True,
-    ):
+    cols = (table[k] for k in ("question", "system", "seed", "outcome", "target"))
+    for q, s, seed, o, t in zip(*cols, strict=True):
         if s == system:
             by_q[q].append((seed, o))
             target[q] = t
@@ -202,7 +118,7 @@ def _bootstrap_mean(
 # ---------------------------------------------------------------- building
 
 
-def build_report(
+def build_section(
     results: Iterable[SampleResult],
     systems: dict[str, dict[str, Any]] | None = None,
     *,
@@ -213,7 +129,7 @@ def build_report(
     n_boot: int = 1000,
     confidence: float = 0.9,
     seed: int = 0,
-) -> MCReport:
+) -> MCSection:
     """Compute every view from the samples (`systems`: name → SystemConfig dump, for budgets)."""
     table, extra, n_rows = collect(results)
     if n_rows == 0:
@@ -252,11 +168,10 @@ def build_report(
         min_r = min(min(counts[s].values()) for s in names)
         k_used = min(groups, n_q) if groups and n_q >= 2 else None
         if reference_system is not None and reference_system not in names:
-            raise DataError(
-                f"reference system {reference_system!r} is not in this run",
-                field="--reference",
-                fix=f"use one of {', '.join(names)}",
-            )
+            # the builder checked it names a system of the run: one without mc samples
+            notes.append(f"reference system {reference_system!r} has no mc samples: "
+                         "each system is grouped by its own lengths")  # fmt: skip
+            reference_system = None
         halves = min_r >= 4
         if not halves:
             notes.append("median split skipped: it needs at least 4 unrolls per question")
@@ -265,16 +180,10 @@ def build_report(
                 warnings.simplefilter("always")
                 try:
                     rows[loss] = decompose_table(
-                        table,
-                        kind="probs",
-                        loss=loss,
-                        groups=k_used,
+                        table, kind="probs", loss=loss, groups=k_used,
                         reference_system=reference_system if k_used else None,
-                        median_halves=halves,
-                        n_boot=n_boot,
-                        confidence=confidence,
-                        seed=seed,
-                    )
+                        median_halves=halves, n_boot=n_boot, confidence=confidence, seed=seed,
+                    )  # fmt: skip
                 except MetricsInputError as exc:
                     raise DataError(str(exc), path=run_dir or None, fix="check the run") from None
             for w in caught:
@@ -291,29 +200,14 @@ def build_report(
                 sizes = _sizes(probs.shape[1])
                 if not sizes:
                     continue
-                for p in ensemble_curve(probs, target, sizes, loss=loss, seed=seed):
-                    ensemble.append(
-                        EnsembleRow(
-                            system=s,
-                            loss=loss,
-                            size=p.size,
-                            n_ensembles=p.n_ensembles,
-                            bias2=p.bias2,
-                            variance=p.variance,
-                            error=p.error,
-                        )
-                    )
-            all_row = next(
-                r
-                for r in rows["kl"]
-                if r["system"] == s and r["group"] == "all" and r["half"] == "all"
-            )
+                ensemble += [EnsembleRow(system=s, loss=loss, **asdict(p))
+                             for p in ensemble_curve(probs, target, sizes, loss=loss, seed=seed)]  # fmt: skip
+            all_row = MCSection(rows=rows).row("kl", s)
             infos[s].n_questions = int(all_row["n_questions"])
             infos[s].accuracy = float(all_row["accuracy"])
             infos[s].mean_length = float(all_row["mean_length"])
     open_rows = _open_rows(extra["vectors"], info, n_boot, confidence, seed)
-    return MCReport(
-        run_dir=run_dir,
+    return MCSection(
         task=task,
         systems=[infos[k] for k in sorted(infos)],
         groups=k_used,
@@ -367,17 +261,9 @@ def _open_rows(
     return out
 
 
-def report_from_store(
-    run_dir: str | Path,
-    *,
-    task: str | None = None,
-    groups: int = 5,
-    reference_system: str | None = None,
-    n_boot: int = 1000,
-    confidence: float = 0.9,
-    seed: int = 0,
-) -> MCReport:
-    """Build the report from a run folder (only mc samples; `task` picks one task)."""
+def mc_section(run_dir: str | Path, *, task: str | None = None, **options: Any) -> MCSection | None:
+    """The section of a run folder's mc samples (`task` picks one task; `options` are
+    build_section's); None when the run has no multiple-choice task."""
     from agentbench.store.runstore import RunStore
 
     with RunStore.open(run_dir) as store:
@@ -395,40 +281,7 @@ def report_from_store(
             )
         chosen = [task] if task else mc_tasks
         if not chosen:
-            raise DataError("this run has no mc task", path=str(run_dir), fix="run an mc sweep")
+            return None
         results = [r for t in chosen for r in store.iter_results(task=t, order="cell")]
         systems = {row.name: row.config.model_dump(mode="json") for row in store.systems()}
-    return build_report(
-        results,
-        systems,
-        run_dir=str(run_dir),
-        task=task,
-        groups=groups,
-        reference_system=reference_system,
-        n_boot=n_boot,
-        confidence=confidence,
-        seed=seed,
-    )
-
-
-def write_report(report: MCReport, out_dir: str | Path) -> Path:
-    """Write report.json, the PNG plots and index.html into `out_dir`; returns the HTML path."""
-    from agentbench.analysis.mc_html import render_html
-    from agentbench.analysis.mc_plots import make_plots
-
-    out = make_dir(Path(out_dir), what="the report folder", fix="pass a writable --out folder")
-    (out / "report.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
-    plots = make_plots(report, out)
-    html = out / "index.html"
-    tmp = html.with_suffix(".html.tmp")
-    tmp.write_text(render_html(report, plots), encoding="utf-8")
-    tmp.replace(html)  # never a half-written page
-    return html
-
-
-def fmt_ci(row: dict[str, Any], name: str, digits: int = 3) -> str:
-    """`est [low, high]` for a decomposition row's statistic."""
-    est, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
-    if est is None or (isinstance(est, float) and math.isnan(est)):
-        return "n/a"
-    return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+    return build_section(results, systems, run_dir=str(run_dir), task=task, **options)

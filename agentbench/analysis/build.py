@@ -1,8 +1,9 @@
-"""The run report: per system resolved rate, bias², variance and incoherence with intervals,
-incoherence by length group, the short/long halves, missing samples and warnings.
+"""The one report builder: from a run folder's store to a `Report` (analysis.types).
 
-`build_report(run_dir)` computes it (a pydantic `Report`); `write_report(run_dir)` also
-writes the PNG plots, report.json and one self-contained HTML file, and returns its path.
+Per system resolved rate (or accuracy), bias², variance and incoherence with intervals,
+incoherence by length group, the short/long halves, missing samples, warnings, the paired
+comparison and, for multiple-choice tasks, the KL / Brier / 0-1 section (analysis.mc).
+Renderers (analysis.terminal, analysis.html, analysis.write) only read the result.
 """
 
 from __future__ import annotations
@@ -11,147 +12,41 @@ import math
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
-from pydantic import ConfigDict, Field
 
 from agentbench.analysis.arrange import Arranged, arrange, compact
+from agentbench.analysis.cells import Boot, cell_of, check_boot
+from agentbench.analysis.compare import compare_runs
+from agentbench.analysis.fmt import num
 from agentbench.analysis.load import RunData, load_run
+from agentbench.analysis.mc import mc_section
+from agentbench.analysis.types import (
+    Cell,
+    Comparison,
+    InstanceSeeds,
+    LengthGroup,
+    MissingSample,
+    Report,
+    SeedOutcome,
+    SystemReport,
+)
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, DataError
 from agentbench.logging import get_logger
 from agentbench.metrics import (
     MIN_UNROLLS,
-    FeatureModel,
     LengthGrouping,
     MetricsInputError,
-    bootstrap,
     group_by_length,
     median_split,
 )
-from agentbench.records import Record
-from agentbench.store.schema import TESTS, VECTOR
+from agentbench.store.schema import CHOICE, TESTS, VECTOR
 
 log = get_logger(__name__)
 
-STAT_NAMES = ("bias2", "variance", "error", "incoherence", "accuracy")
 MAX_LISTED_MISSING = 500  # the report lists this many missing samples; counts cover all
-
-
-class Out(Record):
-    """Base of report records: NaN (an undefined value) survives the JSON round trip."""
-
-    model_config = ConfigDict(ser_json_inf_nan="strings")
-
-
-class Estimate(Out):
-    """A point estimate and its bootstrap interval (NaN when undefined)."""
-
-    estimate: float
-    low: float
-    high: float
-
-    def covers(self, value: float) -> bool:
-        """True when `value` lies in [low, high]."""
-        return bool(self.low <= value <= self.high)
-
-
-class Cell(Out):
-    """The decomposition of one set of questions and unrolls (means per question)."""
-
-    n_questions: int
-    n_unrolls: int
-    min_unrolls: int
-    mean_length: float
-    bias2: Estimate
-    variance: Estimate
-    error: Estimate
-    incoherence: Estimate
-    accuracy: Estimate  # resolved rate (tests) or accuracy (multiple choice)
-
-
-class LengthGroup(Out):
-    """One of k equal-size groups of questions by mean length (0 = shortest)."""
-
-    group: int
-    min_length: float  # smallest and largest mean length of a question in the group
-    max_length: float
-    cell: Cell
-
-
-class SystemReport(Out):
-    """Everything the report says about one system on one outcome kind."""
-
-    system: str
-    system_hash: str
-    description: str = ""  # model, sampling, scaffold and limits, in one line
-    kind: Literal["tests", "choice"]
-    n_samples: int
-    n_done: int
-    n_missing: int
-    n_pending: int  # pending or running: the run is not finished
-    overall: Cell
-    groups: list[LengthGroup] = Field(default_factory=list)
-    short_half: Cell | None = None
-    long_half: Cell | None = None
-    n_instances_few_seeds: int = 0  # instances with fewer than 30 finished unrolls
-    dropped: dict[str, str] = Field(default_factory=dict)  # instance -> why it was left out
-
-
-class MissingSample(Out):
-    """A sample with no outcome (infrastructure failure) and its reason."""
-
-    system: str
-    task: str
-    instance_id: str
-    seed: int
-    attempts: int
-    reason: str
-
-
-class SeedOutcome(Out):
-    """One unroll of one instance: which graded tests it passes (1/0, in the store's order)."""
-
-    seed: int
-    passed: str  # e.g. "110111"
-    n_actions: float
-
-
-class InstanceSeeds(Out):
-    """Per instance and system, the seeds' outcomes side by side."""
-
-    system: str
-    instance_id: str
-    seeds: list[SeedOutcome] = Field(default_factory=list)
-
-    @property
-    def n_distinct(self) -> int:
-        """How many different test vectors the seeds got."""
-        return len({s.passed for s in self.seeds})
-
-
-class Report(Out):
-    """The whole report of one run folder."""
-
-    run_dir: str
-    generated_at: float
-    n_samples: int
-    confidence: float
-    n_boot: int
-    detail_boot: int  # draws for the length groups and halves
-    nested: bool  # unrolls resampled within each resampled question
-    n_groups: int
-    reference_system: str | None = None
-    systems: list[SystemReport] = Field(default_factory=list)
-    missing: list[MissingSample] = Field(default_factory=list)  # at most MAX_LISTED_MISSING
-    n_missing: int = 0
-    missing_by_reason: dict[str, int] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
-    seed_outcomes: list[InstanceSeeds] = Field(default_factory=list)  # test outcomes only
-    comparison: dict[str, Any] | None = None  # the paired comparison (compare.Comparison JSON)
 
 
 def seed_outcomes(data: RunData, labels: dict[str, str]) -> list[InstanceSeeds]:
@@ -172,13 +67,10 @@ def seed_outcomes(data: RunData, labels: dict[str, str]) -> list[InstanceSeeds]:
     ]
 
 
-def _comparison(run_dir: str | Path, boot: Boot, n_systems: int) -> dict[str, Any] | None:
+def _comparison(run_dir: str | Path, boot: Boot, n_systems: int) -> Comparison | None:
     """The paired comparison of the run's systems (first is the baseline), or None."""
     if n_systems < 2:
         return None
-    from agentbench.analysis.compare import compare_runs
-    from agentbench.errors import DataError
-
     try:
         comps = compare_runs(
             [run_dir], n_boot=boot.n_boot, confidence=boot.confidence, seed=boot.seed,
@@ -187,43 +79,7 @@ def _comparison(run_dir: str | Path, boot: Boot, n_systems: int) -> dict[str, An
     except DataError:  # systems over disjoint instances: nothing to pair, the rest stands
         return None
     tests = [c for c in comps if c.kind == TESTS] or comps
-    return tests[0].model_dump(mode="json") if tests else None
-
-
-def _estimate(iv: object) -> Estimate:
-    return Estimate(estimate=iv.estimate, low=iv.low, high=iv.high)  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Boot:
-    """Bootstrap settings: draws for headline cells and for detail cells (groups, halves)."""
-
-    n_boot: int = 1000
-    detail_boot: int = 200
-    confidence: float = 0.9
-    seed: int = 0
-    nested: bool = True
-
-
-def cell_of(model: FeatureModel, lengths: np.ndarray, boot: Boot, detail: bool = False) -> Cell:
-    """Bootstrap one question set (questions resampled, unrolls nested; METHODS.md §4)."""
-    res = bootstrap(
-        model,
-        n_boot=boot.detail_boot if detail else boot.n_boot,
-        confidence=boot.confidence,
-        seed=boot.seed,
-        nested=boot.nested,
-    )
-    n_u = model.n_unrolls
-    valid = np.where(model.mask, lengths, np.nan)
-    stats = {k: _estimate(res.intervals[k]) for k in STAT_NAMES}
-    return Cell(
-        n_questions=model.n_questions,
-        n_unrolls=int(n_u.sum()),
-        min_unrolls=int(n_u.min()),
-        mean_length=float(np.nanmean(valid)) if np.isfinite(valid).any() else math.nan,
-        **stats,
-    )
+    return tests[0] if tests else None
 
 
 def describe(cfg: SystemConfig) -> str:
@@ -255,7 +111,8 @@ def _labels(data: RunData) -> dict[str, str]:
     return out
 
 
-def _grouping(a: Arranged, k: int) -> LengthGrouping:
+def length_grouping(a: Arranged, k: int) -> LengthGrouping:
+    """k equal-size groups of the arranged questions by their mean length (METHODS.md §3)."""
     mean_len = np.nanmean(a.lengths, axis=1)
     return group_by_length(a.question_ids, mean_len, min(k, len(a.question_ids)))
 
@@ -263,7 +120,7 @@ def _grouping(a: Arranged, k: int) -> LengthGrouping:
 def _groups_for(a: Arranged, k: int, ref: LengthGrouping | None) -> LengthGrouping:
     """This system's grouping: its own, or the reference's (by question, else by edges)."""
     if ref is None:
-        return _grouping(a, k)
+        return length_grouping(a, k)
     mean_len = np.nanmean(a.lengths, axis=1)
     mode = "questions" if all(q in ref.assignment for q in a.question_ids) else "edges"
     return group_by_length(a.question_ids, mean_len, ref.k, reference=ref, mode=mode)
@@ -294,23 +151,19 @@ def build_report(
     confidence: float = 0.9,
     seed: int = 0,
     nested: bool = True,
+    task: str | None = None,
 ) -> Report:
     """Compute the report of a run folder (no files written).
 
     `n_boot` bootstrap draws for each system's headline numbers, `detail_boot` for each
     length group and half (they are many; fewer draws keep a 100k-sample report fast).
+    `groups=0` draws no length groups; `task` limits the multiple-choice section to one task.
     """
     # fields are the CLI's option names: that is where a user typed these
-    if groups < 1:
-        raise ConfigError(f"groups={groups} must be at least 1", field="--groups",
-                          fix="pass 1 or more")  # fmt: skip
-    for opt, draws in (("--boot", n_boot), ("--detail-boot", detail_boot)):
-        if draws < 10:
-            raise ConfigError(f"{draws} bootstrap draws is too few", field=opt,
-                              fix="use at least 10")  # fmt: skip
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"confidence={confidence} must lie strictly between 0 and 1",
-                          field="--confidence", fix="use e.g. 0.9")  # fmt: skip
+    if groups < 0:
+        raise ConfigError(f"groups={groups} must be at least 0", field="--groups",
+                          fix="pass 0 (no length groups) or more")  # fmt: skip
+    check_boot({"--boot": n_boot, "--detail-boot": detail_boot}, confidence)
     boot = Boot(n_boot, detail_boot, confidence, seed, nested)
     data = load_run(run_dir)
     labels = _labels(data)
@@ -327,12 +180,17 @@ def build_report(
     notes: list[str] = []
     systems: list[SystemReport] = []
     t0 = time.perf_counter()
+    mc = None
+    if CHOICE in data.by_kind or VECTOR in data.by_kind or task is not None:
+        mc = mc_section(run_dir, task=task, groups=groups, reference_system=reference_system,
+                        n_boot=n_boot, confidence=confidence, seed=seed)  # fmt: skip
     for kind, samples in data.by_kind.items():
         if kind == VECTOR:
-            notes.append(
-                f"{len(samples.seed)} samples with continuous (vector) outcomes are not "
-                "decomposed here: they carry no target in the store"
-            )
+            if mc is None or not mc.open:
+                notes.append(
+                    f"{len(samples.seed)} samples with continuous (vector) outcomes are not "
+                    "decomposed here: they carry no target in the store"
+                )
             continue
         arranged: dict[str, Arranged] = {}
         for h in sorted(set(samples.system_hash.tolist()), key=lambda x: labels.get(x, x)):
@@ -346,10 +204,10 @@ def build_report(
                 continue
             arranged[h] = a
         ref = None
-        if reference_system is not None:
+        if reference_system is not None and groups:
             rh = [h for h in arranged if labels[h] == reference_system]
             if rh:
-                ref = _grouping(arranged[rh[0]], groups)
+                ref = length_grouping(arranged[rh[0]], groups)
         for h, a in arranged.items():
             systems.append(_system_report(data, labels[h], h, kind, a, groups, ref, boot, notes))
     log.debug("report built", run=str(run_dir), systems=len(systems), s=time.perf_counter() - t0)
@@ -389,6 +247,7 @@ def build_report(
         warnings=notes,
         seed_outcomes=seed_outcomes(data, labels),
         comparison=_comparison(run_dir, boot, len(systems)),
+        mc=mc,
     )
 
 
@@ -409,11 +268,21 @@ def _system_report(
         warnings.simplefilter("ignore")
         overall = cell_of(a.model, a.lengths, boot)
         groups: list[LengthGroup] = []
+        g = None
+        known = a.lengths[np.isfinite(a.lengths)]
+        # one length for every unroll (an import without lengths): groups would only be
+        # question order, so there are none
+        flat = known.size == 0 or float(known.min()) == float(known.max())
+        if flat and k:
+            notes.append(
+                f"system {label}: every unroll has the same length "
+                f"({num(float(known[0])) if known.size else 'none'}), so there are no length "
+                "groups or halves"
+            )
         try:
-            g = _groups_for(a, k, ref)
+            g = _groups_for(a, k, ref) if k and not flat else None
         except MetricsInputError as exc:
             notes.append(f"system {label}: no length groups ({exc})")
-            g = None
         if g is not None:
             labels = g.groups_of(a.question_ids)
             mean_len = np.nanmean(a.lengths, axis=1)
@@ -430,7 +299,7 @@ def _system_report(
                         cell=cell,
                     )
                 )
-        short, long_ = _halves(a, boot)
+        short, long_ = (None, None) if flat else _halves(a, boot)
     few = int((a.model.n_unrolls < MIN_UNROLLS).sum())
     if few:
         notes.append(
@@ -464,26 +333,3 @@ def _system_report(
         n_instances_few_seeds=few,
         dropped=a.dropped,
     )
-
-
-def write_report(
-    run_dir: str | Path,
-    out_dir: str | Path | None = None,
-    *,
-    report: Report | None = None,
-    **options: object,
-) -> Path:
-    """Build the report (unless given), write plots, report.json and report.html; return the HTML path."""
-    from agentbench.analysis.html import render_html
-    from agentbench.analysis.plots import report_plots
-    from agentbench.analysis.write import write_files
-
-    rep = report if report is not None else build_report(run_dir, **options)  # type: ignore[arg-type]
-    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "report"
-    pngs = report_plots(rep)
-    html = render_html(rep, pngs)
-    files = {f"{name}.png": data for name, data in pngs.items()}
-    files["report.json"] = rep.model_dump_json(indent=2).encode()
-    files["report.html"] = html.encode()
-    write_files(out, files)
-    return out / "report.html"
