@@ -1,6 +1,6 @@
 """Scaffold configs: prompts, action format, tools and limits of one agent set-up.
 
-A scaffold is a YAML file in the top-level `scaffolds/` folder (or any path). Templates
+A scaffold is a YAML file in the `agentbench/scaffolds/` folder (or any path). Templates
 are Jinja2 with StrictUndefined, inline or in a file next to the YAML.
 """
 
@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agentbench.config import LimitsConfig
 from agentbench.errors import ConfigError
 
-# The top-level scaffolds/ folder sits next to the package in a source checkout.
-SCAFFOLDS_DIR = Path(__file__).resolve().parents[2] / "scaffolds"
+# Package data: the same folder in a checkout and in an installed wheel.
+SCAFFOLDS_DIR = Path(__file__).resolve().parents[1] / "scaffolds"
 
 # Variables every task passes; `scaffold check` renders templates with these.
 SAMPLE_TASK_VARS: dict[str, Any] = {
@@ -256,7 +256,7 @@ def load_scaffold(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         raise ConfigError(
             f"cannot read the scaffold ({reason or exc})",
             path=str(path),
-            fix="pass a scaffold YAML file (see scaffolds/bash-react.yaml)",
+            fix="pass a scaffold YAML file (see agentbench/scaffolds/bash-react.yaml)",
         ) from None
     try:
         raw = yaml.safe_load(text)
@@ -268,7 +268,9 @@ def load_scaffold(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         ) from None
     if not isinstance(raw, dict):
         raise ConfigError(
-            "top level must be a mapping", path=str(path), fix="see scaffolds/bash-react.yaml"
+            "top level must be a mapping",
+            path=str(path),
+            fix="see agentbench/scaffolds/bash-react.yaml",
         )
     raw.setdefault("name", path.stem)
     if overrides:
@@ -292,9 +294,9 @@ def validate_scaffold(raw: dict[str, Any], source: str) -> Scaffold:
             if ": " in msg and not loc:
                 loc, msg = msg.split(": ", 1)
         fix = (
-            "remove it (see scaffolds/bash-react.yaml for the keys)"
+            "remove it (see agentbench/scaffolds/bash-react.yaml for the keys)"
             if err["type"] == "extra_forbidden"
-            else "see scaffolds/bash-react.yaml"
+            else "see agentbench/scaffolds/bash-react.yaml"
         )
         raise ConfigError(msg, path=source, field=loc or None, fix=fix) from None
 

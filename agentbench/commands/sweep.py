@@ -149,7 +149,9 @@ def _interrupted(run_dir: Path) -> None:
 
 @app.command("run")
 def run_cmd(
-    spec_path: Annotated[Path, typer.Argument(help="Sweep spec YAML (see sweeps/example.yaml).")],
+    spec_path: Annotated[
+        Path, typer.Argument(help="Sweep spec YAML (see agentbench/sweeps/example.yaml).")
+    ],
     set_: Annotated[
         list[str] | None,
         typer.Option(

@@ -9,25 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentbench.errors import ConfigError
 from agentbench.models.providers import PROVIDERS, get
 from agentbench.records import Record
 from agentbench.store.runstore import RunStore
-from agentbench.sweep.spec import SweepSpec
+from agentbench.sweep.spec import SWEEPS_DIR, SweepSpec
 from agentbench.tasks.base import Task
 from agentbench.tasks.registry import make_task
 
 
 def demo_spec_path() -> Path:
-    """sweeps/demo.yaml of this checkout."""
-    p = Path(__file__).resolve().parents[2] / "sweeps" / "demo.yaml"
-    if not p.is_file():
-        raise ConfigError(
-            "sweeps/demo.yaml not found beside the package",
-            path=str(p),
-            fix="run the demo from an agentbench checkout, or pass --spec",
-        )
-    return p
+    """The bundled sweeps/demo.yaml (package data)."""
+    return SWEEPS_DIR / "demo.yaml"
 
 
 def provider_from_env() -> str | None:

@@ -13,6 +13,18 @@ from agentbench.errors import ConfigError
 from agentbench.records import Record
 from agentbench.safeyaml import load_yaml
 
+# Package data: the bundled specs, the same folder in a checkout and in an installed wheel.
+SWEEPS_DIR = Path(__file__).resolve().parents[1] / "sweeps"
+
+
+def resolve_spec_path(name_or_path: str | Path) -> Path:
+    """An existing file or a path wins; a bare name (`example`) is a bundled spec in sweeps/."""
+    s = str(name_or_path)
+    p = Path(s)
+    if p.exists() or p.suffix in (".yaml", ".yml") or "/" in s:
+        return p
+    return SWEEPS_DIR / f"{s}.yaml"
+
 
 class RetryPolicy(Record):
     """How infrastructure failures are retried before a sample is recorded MISSING."""
@@ -168,7 +180,9 @@ def validate_spec(doc: Any, source: str) -> SweepSpec:
     """Validate a spec document; the first problem becomes a ConfigError naming file and key."""
     if not isinstance(doc, dict):
         raise ConfigError(
-            "a sweep spec must be a YAML mapping", path=source, fix="see sweeps/example.yaml"
+            "a sweep spec must be a YAML mapping",
+            path=source,
+            fix="see agentbench/sweeps/example.yaml",
         )
     try:
         return SweepSpec.model_validate(doc)
@@ -183,14 +197,14 @@ def validate_spec(doc: Any, source: str) -> SweepSpec:
         elif kind == "missing":
             msg, fix = "required key is missing", "add it"
         else:
-            msg, fix = e["msg"], "see sweeps/example.yaml"
+            msg, fix = e["msg"], "see agentbench/sweeps/example.yaml"
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(msg + more, path=source, field=field, fix=fix) from None
 
 
 def load_spec(path: str | Path, overrides: list[str] | None = None) -> SweepSpec:
     """Load a sweep spec from YAML, apply `--set` overrides, validate."""
-    p = Path(path)
+    p = resolve_spec_path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -37,7 +37,7 @@ def test_scaffold_check_ok_and_ls() -> None:
 
 
 def test_scaffold_check_points_at_the_bad_key(tmp_path: Path) -> None:
-    raw = yaml.safe_load(Path("scaffolds/bash-react.yaml").read_text())
+    raw = yaml.safe_load(Path("agentbench/scaffolds/bash-react.yaml").read_text())
     raw["instance_template"] = "x"
     raw.pop("instance_template_file")
     raw["truncation"]["tial_chars"] = 5

@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli_run import cli_error
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "sweeps" / "example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "agentbench" / "sweeps" / "example.yaml"
 
 
 def _fails(*args: str, cwd: Path, code: int = 2) -> str:

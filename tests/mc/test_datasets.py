@@ -142,7 +142,7 @@ def test_example_sweep_spec_builds() -> None:
     from agentbench.tasks.registry import make_task
 
     root = Path(__file__).resolve().parents[2]
-    spec = load_spec(root / "sweeps" / "mc.yaml")
+    spec = load_spec(root / "agentbench" / "sweeps" / "mc.yaml")
     task = make_task(spec.tasks[0])
     assert len(task.instance_ids()) == 15 and spec.seed_list() == list(range(30))
 

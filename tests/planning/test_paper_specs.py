@@ -12,7 +12,7 @@ from agentbench.tasks.mc.task import MCTaskSpec
 from agentbench.tasks.swebench.task import SWEBenchTaskSpec
 from agentbench.tasks.synthetic.config import load_config
 
-PAPER = Path(__file__).resolve().parents[2] / "sweeps" / "paper"
+PAPER = Path(__file__).resolve().parents[2] / "agentbench" / "sweeps" / "paper"
 SWEEPS = sorted(p for p in PAPER.glob("*.yaml") if not p.name.startswith("synth"))
 
 

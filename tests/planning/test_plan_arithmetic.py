@@ -118,10 +118,10 @@ def test_agent_bound_by_hand(tmp_path: Path) -> None:
 
 def test_plan_cli_on_a_paper_spec_and_unset_model(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
-    r = run_cli("plan", "sweeps/paper/gpqa_diamond.yaml", "--set", "model=claude-sonnet-4-5",
+    r = run_cli("plan", "agentbench/sweeps/paper/gpqa_diamond.yaml", "--set", "model=claude-sonnet-4-5",
                 cwd=root, env={"COLUMNS": "250", "ANTHROPIC_API_KEY": ""})  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "5,940" in r.stdout and "17.41k" in r.stdout  # 198 × 30; 16384 budget + 1024 answer
     assert "ANTHROPIC_API_KEY is not set" in r.stdout
-    r = run_cli("plan", "sweeps/paper/mmlu.yaml", cwd=root)
+    r = run_cli("plan", "agentbench/sweeps/paper/mmlu.yaml", cwd=root)
     assert r.returncode == 2 and "--set model=" in r.stderr and "Traceback" not in r.stderr

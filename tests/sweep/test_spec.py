@@ -74,7 +74,9 @@ def test_retry_backoff_grows_and_caps() -> None:
     assert [r.delay(i) for i in (1, 2, 3)] == [1.0, 3.0, 5.0]
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml")))
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "agentbench" / "sweeps").glob("*.yaml"))
+)
 def test_shipped_specs_validate(path: Path) -> None:
     spec = load_spec(path)
     assert spec.tasks and spec.systems
