@@ -1,0 +1,117 @@
+"""A wheel built from this checkout, installed into a fresh venv and run from a folder outside
+the checkout, finds its bundled scaffolds and sweep specs (package data, not checkout paths)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agentbench.records import SampleStatus
+from agentbench.servers.scripted import ScriptedServer
+from agentbench.store.runstore import RunStore
+from agentbench.tasks.mc import MCTask
+from agentbench.tasks.mc.scripted import KnownDistributionResponder
+
+ROOT = Path(__file__).resolve().parents[1]
+# No PYTHONPATH: a checkout on it would stand in for the installed package.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+TASK = {
+    "kind": "mc",
+    "name": "arith",
+    "dataset": {"source": "procedural", "n": 3, "difficulty": [1]},
+}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `agentbench` script of a fresh venv holding only the built wheel (deps: system site)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = (
+        tmp / "src"
+    )  # build from a copy: the build writes build/ and *.egg-info beside the sources
+    src.mkdir()
+    shutil.copy2(ROOT / "pyproject.toml", src)
+    shutil.copy2(ROOT / "README.md", src)
+    shutil.copytree(
+        ROOT / "agentbench", src / "agentbench", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    dist = tmp / "dist"
+    # No build isolation: the backend (setuptools) comes from this venv, so the build runs offline.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(src)],
+        check=True,
+    )  # fmt: skip
+    (wheel,) = dist.glob("agentbench-*.whl")
+    env_dir = tmp / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)  # ensurepip: offline, bundled with Python
+    py = env_dir / "bin" / "python"
+    (site,) = (env_dir / "lib").glob("python*/site-packages")
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        env=ENV,
+    )
+    # Then the dependencies come from this venv's site-packages, appended after the new venv's
+    # own (written after the install, or pip would see this venv's agentbench as installed): a
+    # plain path line does not run that folder's .pth files, so its editable agentbench stays out.
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return env_dir / "bin" / "agentbench"
+
+
+def run_installed(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI in `cwd` with no PYTHONPATH, so the checkout cannot leak in."""
+    return subprocess.run(
+        [str(script), *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_installed_package_is_not_the_checkout(installed: Path, tmp_path: Path) -> None:
+    py = installed.parent / "python"
+    code = "import agentbench, sys; print(agentbench.__file__)"
+    out = subprocess.run(
+        [str(py), "-c", code], cwd=tmp_path, env=ENV, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert not Path(out.stdout.strip()).resolve().is_relative_to(ROOT)
+
+
+def test_scaffold_check_finds_a_bundled_scaffold(installed: Path, tmp_path: Path) -> None:
+    r = run_installed(installed, "scaffold", "check", "bash-react", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_plan_of_the_bundled_example_spec(installed: Path, tmp_path: Path) -> None:
+    r = run_installed(installed, "plan", "example", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "agentbench-mini" in r.stdout  # the example's bundled suite was found and counted
+
+
+def test_a_local_scaffold_file_wins_over_the_bundled_one(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / "bash-react.yaml").write_text("not: [valid")
+    r = run_installed(installed, "scaffold", "check", "bash-react.yaml", cwd=tmp_path)
+    assert r.returncode != 0 and "bash-react.yaml" in r.stdout + r.stderr
+
+
+def test_run_with_a_bundled_scaffold_by_name(installed: Path, tmp_path: Path) -> None:
+    task = MCTask.from_spec(TASK)
+    dist = {q.id: [1.0 / q.n_options] * q.n_options for q in task.questions}
+    with ScriptedServer(KnownDistributionResponder(task, dist)) as srv:
+        model = {"provider": "scripted", "name": "scripted-mc", "base_url": srv.base_url}
+        spec = {
+            "name": "wheel", "run_dir": str(tmp_path / "run"), "tasks": [TASK], "seeds": 2,
+            "systems": [{"name": "s", "model": model, "scaffold": "bash-react"}],
+        }  # fmt: skip
+        (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+        r = run_installed(installed, "run", "spec.yaml", "--no-progress", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with RunStore.open(tmp_path / "run") as store:
+        done = list(store.iter_results(status=SampleStatus.DONE))
+    assert len(done) == 6  # 3 questions x 2 seeds, each answered by the scripted server
