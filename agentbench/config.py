@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
 
 from agentbench.models.providers import PROVIDERS, known
@@ -65,6 +65,9 @@ class SystemConfig(Record):
     scaffold: str  # a name in scaffolds/ or a path to a YAML file
     scaffold_overrides: dict[str, Any] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    # (scaffold + overrides, their digest): the scaffold is read once per config, not per hash;
+    # keyed so a copy with another scaffold or overrides reads its own.
+    _digest: tuple[str, str | None] | None = PrivateAttr(default=None)
 
     def config_hash(self) -> str:
         """Hash of everything that changes behaviour (the name is a label and is left out)."""
@@ -76,7 +79,10 @@ class SystemConfig(Record):
             d["model"]["extra"].pop(k, None)
         # The scaffold is named by file: its content (templates included) must be in the
         # hash, or editing a shipped YAML would silently mix two behaviours under one key.
-        d["scaffold_digest"] = scaffold_digest(self.scaffold, self.scaffold_overrides)
+        key = content_hash({"scaffold": self.scaffold, "overrides": d["scaffold_overrides"]})
+        if self._digest is None or self._digest[0] != key:
+            self._digest = (key, scaffold_digest(self.scaffold, self.scaffold_overrides))
+        d["scaffold_digest"] = self._digest[1]
         return content_hash(d)
 
 
