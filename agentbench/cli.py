@@ -39,12 +39,7 @@ _GROUPS = [
 
 def _register() -> None:
     for mod_name, group, help_text in _GROUPS:
-        try:
-            mod = importlib.import_module(f"agentbench.commands.{mod_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"agentbench.commands.{mod_name}":
-                continue  # group not built yet
-            raise
+        mod = importlib.import_module(f"agentbench.commands.{mod_name}")
         sub = mod.app
         if group is None:
             for cmd in sub.registered_commands:

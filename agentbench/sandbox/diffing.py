@@ -1,13 +1,10 @@
 """The bash behind DockerSandbox.diff: stop what the agent left running, then diff a settled tree.
 
-Why: an agent can make git fail the same way the demo's diff did ("failed (137)"), by
-itself. `git diff --binary` holds a whole blob (plus its deflated and base85 copies) in
-memory, so one big incompressible file the agent wrote gets git OOM-killed in the
-container (everything git runs inherits the worker's oom_score_adj of 1000); a process
-the agent left running (a writer still growing a file, a memory hog) makes it worse and
-changes the tree while git reads it. Hence: kill the leftovers first, and leave files over
-a size cap out of the diff (no real fix needs them). (The demo's own two failures had
-another cause, an idle worker killed by the host's OOM killer: see docker._exec_bytes.)
+First every process but the worker is killed (a process left running could change the tree
+while git reads it, or hold memory git needs). Then files over a size cap are left out of the
+diff: `git diff --binary` holds a whole blob plus its deflated and base85 copies in memory, and
+git in the container inherits the worker's oom_score_adj of 1000, so one big incompressible
+file would get git OOM-killed.
 """
 
 from __future__ import annotations

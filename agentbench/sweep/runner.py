@@ -62,14 +62,9 @@ class _NoRunner:
 
 
 def reap_orphans() -> None:
-    """Remove containers left by dead agentbench processes (if the sandbox part provides it)."""
-    try:
-        from agentbench.sandbox.reaper import reap
-    except ModuleNotFoundError as exc:
-        if exc.name != "agentbench.sandbox.reaper":
-            raise
-        log.debug("reaper_unavailable")
-        return
+    """Remove containers left by dead agentbench processes."""
+    from agentbench.sandbox.reaper import reap
+
     try:
         reap()
     except EnvironmentProblem as exc:
@@ -81,12 +76,10 @@ def reap_orphans() -> None:
 
 def remove_own_sandboxes(passes: int = 10, pause_s: float = 0.3) -> int:
     """Remove the containers this process owns (Ctrl-C: their sample threads are abandoned)."""
-    try:
-        from agentbench.sandbox import ownership
-        from agentbench.sandbox.client import docker_client
-        from agentbench.sandbox.reaper import list_containers, remove_container
-    except ModuleNotFoundError:
-        return 0
+    from agentbench.sandbox import ownership
+    from agentbench.sandbox.client import docker_client
+    from agentbench.sandbox.reaper import list_containers, remove_container
+
     try:
         client = docker_client(timeout=30)
         mine = str(os.getpid())

@@ -4,7 +4,7 @@ Storage (decided for throughput): an MC sample writes no trajectory file. Its st
 everything: the outcome (probabilities over the question's own options, target, whether the
 answer parsed, and the full reply text in `answer_text`), the usage, and the length (reasoning
 tokens, else output tokens). The prompt is not stored because it is a pure function of the
-task spec and the seed: `MCTask.prompt(question_id, seed)` (and `agentbench mc show`) rebuild
+task spec and the seed: `MCTask.prompt(question_id, seed)` (and `agentbench mc prompt`) rebuild
 it exactly. Open-ended unrolls store the embedding and the answer text (VectorOutcome).
 """
 
