@@ -88,7 +88,7 @@ class SystemConfig(Record):
 
 def scaffold_digest(scaffold: str, overrides: dict[str, Any]) -> str | None:
     """Content hash of the resolved scaffold, or None when no scaffold file of that name exists."""
-    from agentbench.agent.scaffold import (  # lazy: config stays a leaf
+    from agentbench.scaffold import (  # lazy: scaffold imports LimitsConfig from here
         load_scaffold,
         resolve_scaffold_path,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from agentbench.agent.scaffold import SCAFFOLDS_DIR
 from agentbench.config import ModelConfig, SystemConfig
+from agentbench.scaffold import SCAFFOLDS_DIR
 
 
 def _system(scaffold: str, **kw) -> SystemConfig:

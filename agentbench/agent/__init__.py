@@ -1,5 +1,5 @@
 """The agent loop, scaffold configs, replay and fork.
 
-Entry points: `agentbench.agent.loop.arun_agent`, `agentbench.agent.scaffold.load_scaffold`,
+Entry points: `agentbench.agent.loop.arun_agent`, `agentbench.scaffold.load_scaffold`,
 `agentbench.agent.replay.replay_actions` / `fork`.
 """

@@ -20,7 +20,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from agentbench.agent.parse import is_submission, parse_reply
-from agentbench.agent.scaffold import Scaffold, load_scaffold
 from agentbench.agent.secrets import json_fragment, redact, secret_values
 from agentbench.agent.tools import Action, FormatError, shell_command, tool_specs
 from agentbench.config import LimitsConfig, SystemConfig
@@ -45,6 +44,7 @@ from agentbench.records import (
     content_hash,
 )
 from agentbench.sandbox.base import PatchUnavailable, Sandbox
+from agentbench.scaffold import Scaffold, load_scaffold
 from agentbench.trajectory import TrajectoryWriter
 
 log = get_logger("agentbench.agent")

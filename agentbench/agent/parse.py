@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from agentbench.agent.scaffold import Scaffold
 from agentbench.agent.tools import Action, FormatError, validate_arguments
 from agentbench.records import ModelResponse
+from agentbench.scaffold import Scaffold
 
 
 @lru_cache(maxsize=32)

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from agentbench.agent.loop import Durability, arun_agent
-from agentbench.agent.scaffold import Scaffold
 from agentbench.agent.secrets import redact, secret_values
 from agentbench.agent.tools import Action, shell_command
 from agentbench.config import ModelConfig, SystemConfig
@@ -34,6 +33,7 @@ from agentbench.records import (
     content_hash,
 )
 from agentbench.sandbox.base import Sandbox
+from agentbench.scaffold import Scaffold
 from agentbench.trajectory import Trajectory, read_trajectory
 
 SandboxFactory = Callable[[], AbstractContextManager[Sandbox]]

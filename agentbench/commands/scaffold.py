@@ -31,7 +31,7 @@ def check(
     show: bool = typer.Option(False, "--show", help="Print the rendered templates."),
 ) -> None:
     """Validate a scaffold and render its templates with sample task variables."""
-    from agentbench.agent.scaffold import check_scaffold, load_scaffold
+    from agentbench.scaffold import check_scaffold, load_scaffold
 
     sc = load_scaffold(file)
     rendered = check_scaffold(sc, _parse_vars(var))
@@ -49,8 +49,8 @@ def check(
 @app.command("ls")
 def ls() -> None:
     """List the scaffolds shipped in scaffolds/."""
-    from agentbench.agent.scaffold import list_scaffolds, load_scaffold
     from agentbench.errors import ConfigError
+    from agentbench.scaffold import list_scaffolds, load_scaffold
 
     table = Table("name", "format", "tools", "description")
     for path in list_scaffolds():

@@ -40,7 +40,7 @@ def per_call_output(system: SystemConfig, task_max: int | None = None) -> int | 
 
 def agent_bound(system: SystemConfig, prompt_chars: float) -> Bound:
     """A ReAct unroll: N calls, each sees the prompt plus every earlier reply and observation."""
-    from agentbench.agent.scaffold import load_scaffold
+    from agentbench.scaffold import load_scaffold
 
     lim = system.limits
     scaffold = load_scaffold(system.scaffold, system.scaffold_overrides)

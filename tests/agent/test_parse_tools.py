@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from agentbench.agent.loop import truncate
 from agentbench.agent.parse import is_submission, parse_reply
-from agentbench.agent.scaffold import load_scaffold
 from agentbench.agent.secrets import REDACTED, redact, sandbox_env, secret_values
 from agentbench.agent.tools import Action, FormatError, edit_command, tool_specs
 from agentbench.records import ModelResponse, ToolCall
+from agentbench.scaffold import load_scaffold
 
 REACT = load_scaffold("edit-tool")
 BLOCK = load_scaffold("bash-block")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentbench.agent.scaffold import load_scaffold
 from agentbench.records import SampleKey, StartEvent
+from agentbench.scaffold import load_scaffold
 from agentbench.trajectory import TrajectoryWriter
 from tests.cli_run import cli_error
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.agent.scaffold import load_scaffold
 from agentbench.records import SampleKey, StartEvent, ToolCall
+from agentbench.scaffold import load_scaffold
 from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.trajectory import TrajectoryWriter
 from tests.cli_run import run_cli

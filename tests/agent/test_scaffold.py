@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agentbench.agent.scaffold import (
+from agentbench.config import LimitsConfig
+from agentbench.errors import ConfigError
+from agentbench.scaffold import (
     SAMPLE_TASK_VARS,
     check_scaffold,
     list_scaffolds,
     load_scaffold,
 )
-from agentbench.config import LimitsConfig
-from agentbench.errors import ConfigError
 
 
 @pytest.mark.parametrize("name", ["bash-react", "bash-block", "edit-tool"])

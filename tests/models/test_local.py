@@ -7,11 +7,11 @@ import importlib.util
 import pytest
 
 from agentbench.agent.parse import parse_reply
-from agentbench.agent.scaffold import Scaffold, load_scaffold
 from agentbench.agent.tools import Action, FormatError, tool_specs
 from agentbench.config import ModelConfig
 from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ToolCall
+from agentbench.scaffold import Scaffold, load_scaffold
 from agentbench.servers.embedded.process import (
     LOCAL_MODEL_NAME,
     LocalServer,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from agentbench.agent.scaffold import load_scaffold
 from agentbench.agent.tools import tool_specs
 from agentbench.exitstatus import describe_exit
 from agentbench.models.openai_wire import to_openai_tools
+from agentbench.scaffold import load_scaffold
 from agentbench.servers.embedded.app import null_content_to_empty
 from agentbench.servers.embedded.tools import (
     CALL_CLOSE,

@@ -146,7 +146,7 @@ class SWEBenchTask(Task):
 
     def check_system(self, system: SystemConfig) -> None:
         """ConfigError when `system`'s scaffold is missing or invalid (before any image build)."""
-        from agentbench.agent.scaffold import load_scaffold
+        from agentbench.scaffold import load_scaffold
 
         load_scaffold(system.scaffold, system.scaffold_overrides)
 
@@ -161,8 +161,8 @@ class SWEBenchTask(Task):
     ) -> SampleResult:
         """Unroll the agent in a fresh sandbox, then grade its patch in another fresh container."""
         from agentbench.agent.loop import arun_agent
-        from agentbench.agent.scaffold import load_scaffold
         from agentbench.models.factory import make_model
+        from agentbench.scaffold import load_scaffold
 
         inst = self.instance(key.instance_id)
         started = time.time()

@@ -19,7 +19,7 @@ from agentbench.config import LimitsConfig
 from agentbench.errors import ConfigError
 
 # Package data: the same folder in a checkout and in an installed wheel.
-SCAFFOLDS_DIR = Path(__file__).resolve().parents[1] / "scaffolds"
+SCAFFOLDS_DIR = Path(__file__).resolve().parent / "scaffolds"
 
 # Variables every task passes; `scaffold check` renders templates with these.
 SAMPLE_TASK_VARS: dict[str, Any] = {
