@@ -65,8 +65,7 @@ class SystemConfig(Record):
     scaffold: str  # a name in scaffolds/ or a path to a YAML file
     scaffold_overrides: dict[str, Any] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    # (scaffold + overrides, their digest): the scaffold is read once per config, not per hash;
-    # keyed so a copy with another scaffold or overrides reads its own.
+    # (key of scaffold + overrides, digest): read once per config, re-read by a copy that changes them
     _digest: tuple[str, str | None] | None = PrivateAttr(default=None)
 
     def config_hash(self) -> str:
