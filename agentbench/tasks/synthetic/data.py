@@ -69,10 +69,6 @@ class Problem:
         r = x - self.b
         return 0.5 * ((r @ self.A) * r).sum(-1)
 
-    def a_norm_sq(self, v: torch.Tensor) -> torch.Tensor:
-        """‖v‖²_A = vᵀ A v for v (..., d)."""
-        return ((v @ self.A) * v).sum(-1)
-
 
 def make_problem(
     d: int = 4,
