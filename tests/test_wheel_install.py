@@ -83,6 +83,25 @@ def test_the_installed_package_is_not_the_checkout(installed: Path, tmp_path: Pa
     assert not Path(out.stdout.strip()).resolve().is_relative_to(ROOT)
 
 
+def test_the_image_recipes_and_suites_ship_in_the_wheel(installed: Path, tmp_path: Path) -> None:
+    # the base image's recipe (its tag hashes the recipe's content) and the bundled suite's
+    # repositories: what `agentbench run` of the example needs to build its sandboxes
+    py = installed.parent / "python"
+    code = (
+        "from agentbench.sandbox.images import base_tag; print(base_tag()); "
+        "from agentbench.tasks.swebench.dataset import load_dataset; "
+        "print(len(load_dataset('agentbench-mini').instances))"
+    )
+    out = subprocess.run(
+        [str(py), "-c", code], cwd=tmp_path, env=ENV, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    from agentbench.sandbox.images import base_tag
+
+    tag, n = out.stdout.split()
+    assert tag == base_tag() and int(n) > 0  # the same recipe bytes as the checkout's
+
+
 def test_scaffold_check_finds_a_bundled_scaffold(installed: Path, tmp_path: Path) -> None:
     r = run_installed(installed, "scaffold", "check", "bash-react", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -90,7 +90,7 @@ def base_recipe() -> dict[str, Any]:
         raise EnvironmentProblem(
             f"base image recipe unreadable ({exc})",
             path=str(folder),
-            fix="run from a checkout of agentbench (pip install -e .)",
+            fix="reinstall agentbench: its package data (agentbench/sandbox/recipes) is incomplete",
         ) from None
     return recipe
 

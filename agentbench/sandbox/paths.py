@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-# Recipes live in the repository's top-level sandboxes/ folder (editable install).
-RECIPES = Path(__file__).resolve().parents[2] / "sandboxes"
+# Image recipes ship as package data beside this module (a wheel install has them too).
+RECIPES = Path(__file__).resolve().parent / "recipes"
 
 
 def cache_dir() -> Path:
