@@ -64,7 +64,8 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         )  # fmt: skip
     if fmt == "json":
         # pyarrow's JSON reader recurses per level: a deeply nested line would crash it (SIGSEGV)
-        depth = json_depth(path.read_bytes())
+        data = path.read_bytes()  # read once: checked here, parsed from memory below
+        depth = json_depth(data)
         if depth > MAX_JSON_DEPTH:
             raise InputLimitError(
                 f"JSON nested {depth} levels deep, over the limit of {MAX_JSON_DEPTH}",
@@ -82,7 +83,7 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         elif fmt == "json":
             import pyarrow.json as pjson
 
-            table = pjson.read_json(path)
+            table = pjson.read_json(pa.BufferReader(data))
         else:
             import pyarrow.parquet as pq
 
