@@ -62,10 +62,7 @@ ALLOWED: dict[str, set[str]] = {
 
 # Imports the doc is right about that the code still has; each must go (the test fails
 # when one is fixed and its line is left here).
-KNOWN: set[tuple[str, str]] = {
-    ("sweep", "sandbox"),  # sweep/runner.py reaps orphaned containers
-    ("sweep", "models"),  # sweep/demo.py picks the demo's provider
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def room(module: str) -> str | None:
