@@ -370,5 +370,5 @@ def demo_cmd(
     out.print(f"[bold green]HTML report:[/] {html}", highlight=False)
     out.print(f"[bold green]viewer:[/] agentbench view {rd}  (then open http://127.0.0.1:8765)",
               highlight=False)  # fmt: skip
-    if provider is None:
+    if remote is None:
         out.print(f"[bold yellow]note:[/] {_TINY}")
