@@ -1,17 +1,20 @@
 """Allowed imports between the rooms of agentbench, checked on every module's AST (lazy imports
-inside functions included). The table below is the source of truth; a comment marks each row
-that differs from ../shared/docs/ARCHITECTURE.md's "may import" column, and why."""
+inside functions included). The table below and the Rooms table of ../shared/docs/ARCHITECTURE.md
+say the same; test_the_doc_states_the_same_table checks it where the doc is beside the checkout."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
-PKG = Path(__file__).resolve().parents[1] / "agentbench"
+import pytest
 
-# Leaf modules (one file each, below every room): errors, logging, safeio, safeyaml, textsafe,
-# exitstatus, trajectory, config. The doc names records/ and lists config/errors/safeio as
-# leaves under store only; the code uses them from every room.
+PKG = Path(__file__).resolve().parents[1] / "agentbench"
+DOC_PLACES = [p / "shared" / "docs" / "ARCHITECTURE.md" for p in PKG.parents[:2]]
+
+# Leaf modules (one file each, below every room); with records and config they are the doc's
+# "base", which every room above them may import.
 LEAVES = {
     "errors",
     "logging",
@@ -31,41 +34,34 @@ ALLOWED: dict[str, set[str]] = {
     "exitstatus": set(),
     "safeio": {"errors"},
     "safeyaml": {"errors"},
-    "records": set(),  # doc: pydantic only
+    "records": set(),  # pydantic only
     "trajectory": {"errors", "records", "safeio"},
-    # not in the doc (it puts scaffold configs in agent/): a scaffold is config, read by config's
-    # hash and by agent, tasks and planning; it holds the limits' defaults
+    # a scaffold is config, read by config's hash and by agent, tasks and planning; it holds
+    # the limits' defaults
     "scaffold": {"config", "errors", "records"},
-    # not in the doc: a system's config names its model by a registered provider
-    "config": {"models", "records", "scaffold"},
-    "metrics": set(),  # doc: numpy/scipy only
-    # doc: records; plus the leaves, and servers: the provider registry names the scripted and
-    # embedded servers a provider starts (the doc predates servers/)
+    "config": {"models", "records", "scaffold"},  # a system names its model by a provider
+    "metrics": set(),  # numpy/scipy only
+    # servers: the provider registry names the scripted and embedded servers a provider starts
     "models": BASE | {"servers"},
-    "servers": BASE,  # not in the doc (split from models/ by #17 step 4): records + leaves
+    "servers": BASE,
     "sandbox": BASE,
     "agent": BASE | {"models", "sandbox"},
-    # doc: agent, sandbox, models, metrics, records; servers: mc's scripted responder drives the
-    # scripted server (a test and demo fixture that lives beside the task it answers)
+    # servers: mc's scripted responder drives the scripted server (a test and demo fixture
+    # that lives beside the task it answers)
     "tasks": BASE | {"agent", "sandbox", "models", "metrics", "servers"},
-    # doc: tasks, records; plus store (the doc's store row is newer than this one)
     "sweep": BASE | {"tasks", "store"},
     "store": BASE,
     "analysis": BASE | {"metrics", "store"},
-    "view": BASE | {"analysis", "metrics", "store"},  # metrics: not in the doc; plots use it
-    # not in the doc: planning sits beside sweep (cost and time of a spec before it runs)
+    "view": BASE | {"analysis", "metrics", "store"},  # metrics: plots use it
+    # planning sits beside sweep (cost and time of a spec before it runs)
     "planning": BASE | {"agent", "models", "sandbox", "store", "sweep", "tasks"},
-    # not in the doc: importers write other tools' logs into the store
-    "importers": BASE | {"store", "tasks"},
+    "importers": BASE | {"store", "tasks"},  # importers write other tools' logs into the store
     "commands": None,  # type: ignore[dict-item]  # cli.py and commands/: everything
 }
 
-# Imports the doc is right about that the code still has; each must go (the test fails
-# when one is fixed and its line is left here).
-KNOWN: set[tuple[str, str]] = {
-    ("sweep", "sandbox"),  # sweep/runner.py reaps orphaned containers
-    ("sweep", "models"),  # sweep/demo.py picks the demo's provider
-}
+# Imports the table forbids that the code still has, each with its reason; each must go (the
+# test fails when one is fixed and its line is left here).
+KNOWN: set[tuple[str, str]] = set()
 
 
 def room(module: str) -> str | None:
@@ -131,3 +127,41 @@ def test_a_planted_upward_import_fails(tmp_path: Path) -> None:
     )
     (pkg / "records.py").write_text("import numpy\n")
     assert violations(pkg) == {("metrics", "store", "agentbench.metrics.core")}
+
+
+# The doc's "may import" words that name no room of the package.
+NOT_OURS = {"–", "pydantic", "numpy/scipy only"}
+
+
+def doc_table(text: str) -> dict[str, set[str] | None]:
+    """ARCHITECTURE.md's Rooms table as {room: rooms it may import} (None: everything)."""
+    out: dict[str, set[str] | None] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        may: set[str] | None = set()
+        for word in re.sub(r"\([^)]*\)", "", cells[2]).split(","):
+            word = word.strip()
+            if word == "everything":
+                may = None
+            elif word == "base":
+                may = (may or set()) | BASE
+            elif word not in NOT_OURS:
+                assert word in ALLOWED, f"{cells[2]!r}: {word!r} is no room"
+                may = (may or set()) | {word}
+        for path in re.findall(r"`([^`]+)`", cells[0]):
+            name = path.removeprefix("agentbench/").rstrip("/").removesuffix(".py")
+            if "/" not in name:  # a folder below a room holds package data, not code
+                out["commands" if name == "cli" else name] = may
+    return out
+
+
+def test_the_doc_states_the_same_table() -> None:
+    doc = next((p for p in DOC_PLACES if p.is_file()), None)
+    if doc is None:
+        pytest.skip("no ../shared/docs/ARCHITECTURE.md beside this checkout")
+    table = doc_table(doc.read_text(encoding="utf-8"))
+    assert set(ALLOWED) - set(table) == set(), "rooms the doc's table lacks"
+    assert {r: table[r] for r in ALLOWED} == ALLOWED
+    assert all(table[r] == set() for r in set(table) - set(ALLOWED))  # folders: imports nothing

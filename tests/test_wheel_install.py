@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agentbench.records import SampleStatus
-from agentbench.servers.scripted import ScriptedServer
+from agentbench.records import ExitStatus, SampleStatus
+from agentbench.servers.scripted import SUBMIT, ScriptedServer, bash_reply
+from agentbench.servers.scripted.types import Reply, ScriptedCall
 from agentbench.store.runstore import RunStore
 from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.scripted import KnownDistributionResponder
@@ -134,3 +135,35 @@ def test_run_with_a_bundled_scaffold_by_name(installed: Path, tmp_path: Path) ->
     with RunStore.open(tmp_path / "run") as store:
         done = list(store.iter_results(status=SampleStatus.DONE))
     assert len(done) == 6  # 3 questions x 2 seeds, each answered by the scripted server
+
+
+def _look_then_submit(call: ScriptedCall) -> Reply:
+    """One `ls`, then submit: through tool calls (bash-react) or a bash block (bash-block)."""
+    looked = any(m.role == "assistant" for m in call.messages)
+    if call.tools:
+        return SUBMIT if looked else bash_reply(0, "ls")
+    command = "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT" if looked else "ls"
+    return Reply(text=f"THOUGHT: next.\n\n```bash\n{command}\n```\n")
+
+
+@pytest.mark.docker
+def test_run_of_the_bundled_example_spec_by_name(installed: Path, tmp_path: Path) -> None:
+    # `agentbench run example` from a folder outside the checkout: the spec, both scaffolds,
+    # the agentbench-mini suite and the image recipes all come from the installed wheel; only
+    # the model is swapped for the scripted server, and the sweep cut to one instance
+    with ScriptedServer(_look_then_submit) as srv:
+        sets = ["tasks.0.slice=0:1", "seeds=2", f"run_dir={tmp_path / 'run'}"]
+        for i in (0, 1):
+            sets += [f"systems.{i}.model.provider=scripted", f"systems.{i}.model.base_url={srv.base_url}"]  # fmt: skip
+        args = [a for kv in sets for a in ("--set", kv)]
+        r = run_installed(installed, "run", "example", *args, "--no-progress", cwd=tmp_path)
+        n_calls = len(srv.calls)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with RunStore.open(tmp_path / "run") as store:
+        assert [s.name for s in store.systems()] == ["gpt-react", "gpt-block"]
+        done = list(store.iter_results(status=SampleStatus.DONE))
+    assert len(done) == 4 and {d.key.instance_id for d in done} == {"confparse-1"}
+    # `ls`, then the submit (an action too), graded in the suite's image: an empty patch fails
+    assert all(d.exit_status == ExitStatus.SUBMITTED and d.n_actions == 2 for d in done)
+    assert not any(d.resolved for d in done)
+    assert n_calls == 8  # two model calls per sample: each went to the scripted server

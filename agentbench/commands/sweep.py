@@ -135,7 +135,7 @@ def _interrupted(run_dir: Path) -> None:
     err.print(
         f"interrupted: every finished sample is saved in {run_dir}; run the same command to resume"
     )
-    from agentbench.sweep.runner import remove_own_sandboxes
+    from agentbench.sandbox.reaper import remove_own_sandboxes
 
     # sample threads may be blocked in a model call or a container: their samples stay
     # RUNNING and are re-run on resume; remove their containers now rather than wait for them
@@ -283,6 +283,17 @@ _TINY = (
 )
 
 
+def demo_model_from_env(model: str | None = None) -> tuple[str, str] | None:
+    """(provider, model) for the demo: the first provider with a demo model whose API key is
+    set (OpenAI first), its demo model unless `model` names one; None: run the embedded one."""
+    from agentbench.models.providers import PROVIDERS
+
+    for p in PROVIDERS.values():
+        if p.demo_model and p.key_env and os.environ.get(p.key_env):
+            return p.name, model or p.demo_model
+    return None
+
+
 @app.command("demo")
 def demo_cmd(
     spec_path: Annotated[
@@ -298,17 +309,16 @@ def demo_cmd(
     progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
 ) -> None:
     """The main job: build agentbench-mini images, run sweeps/demo.yaml, write the HTML report."""
-    from agentbench.models.providers import get
     from agentbench.sweep import demo
     from agentbench.sweep.runner import run_sweep
     from agentbench.sweep.spec import load_spec
 
     spec = load_spec(spec_path or demo.demo_spec_path(), set_ or [])
-    provider = demo.provider_from_env()
+    remote = demo_model_from_env(model)
     _term_as_interrupt()
     with contextlib.ExitStack() as stack:
         base_url = None
-        if provider is None:
+        if remote is None:
             out.print(f"[bold yellow]note:[/] {_TINY}")
             base_url = os.environ.get("AGENTBENCH_LOCAL_URL")
             if not base_url:
@@ -318,9 +328,9 @@ def demo_cmd(
                     base_url = stack.enter_context(LocalServer()).base_url
             out.print(f"model: SmolLM2-135M-Instruct (embedded, {base_url})", highlight=False)
         else:
-            name = model or get(provider).demo_model
+            provider, name = remote
             out.print(f"model: {provider} {name} (API key from the environment)", highlight=False)
-        spec = demo.with_model(spec, provider, model, base_url)
+        spec = demo.with_model(spec, remote, base_url)
         rd = run_dir or spec.resolved_run_dir()
         with err.status("building task images ...") as status:
             factory = demo.prebuild(spec, lambda i: status.update(f"building the image of {i} ..."))
@@ -360,5 +370,5 @@ def demo_cmd(
     out.print(f"[bold green]HTML report:[/] {html}", highlight=False)
     out.print(f"[bold green]viewer:[/] agentbench view {rd}  (then open http://127.0.0.1:8765)",
               highlight=False)  # fmt: skip
-    if provider is None:
+    if remote is None:
         out.print(f"[bold yellow]note:[/] {_TINY}")

@@ -40,6 +40,10 @@ class _SpreadInstances(Task):
         """The task's own check."""
         self._task.check_system(system)
 
+    def reap_orphans(self) -> None:
+        """The task's own reaper."""
+        self._task.reap_orphans()
+
     async def aclose(self) -> None:
         """The task's own clean-up."""
         await self._task.aclose()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import TYPE_CHECKING
 
+from agentbench.errors import EnvironmentProblem
 from agentbench.logging import get_logger
 from agentbench.sandbox import ownership
-from agentbench.sandbox.client import resolve
+from agentbench.sandbox.client import docker_client, resolve
 
 if TYPE_CHECKING:
     import docker
@@ -81,3 +83,38 @@ def reap_once(client: docker.DockerClient) -> None:
         reap(client)
     except Exception as exc:  # cleanup of others' leftovers must not stop this run
         log.warning("reaping orphaned sandboxes failed", error=str(exc))
+
+
+def reap_orphans() -> None:
+    """Remove containers left by dead agentbench processes, before a run; never fails the caller."""
+    try:
+        reap()
+    except EnvironmentProblem as exc:
+        # no Docker engine: nothing can be orphaned; tasks that need Docker will say so
+        log.debug("reaper_skipped", reason=str(exc))
+    except Exception as exc:  # cleaning up others' leftovers must not stop this sweep
+        log.warning("reaper_failed", error=repr(exc))
+
+
+def remove_own_sandboxes(passes: int = 10, pause_s: float = 0.3) -> int:
+    """Remove the containers this process owns (Ctrl-C: their sample threads are abandoned)."""
+    try:
+        client = docker_client(timeout=30)
+        mine = str(os.getpid())
+        n = 0
+        # abandoned sample threads keep running and may start a container (grading) while we
+        # clean up: sweep until a pass finds none
+        for _ in range(passes):
+            found = [
+                info["Id"]
+                for info in list_containers(client)
+                if (info.get("Labels") or {}).get(ownership.PID) == mine
+            ]
+            if not found:
+                break
+            n += sum(int(remove_container(client, cid)) for cid in found)
+            time.sleep(pause_s)
+        return n
+    except Exception as exc:  # no engine, or it went away: the reaper of the next run cleans up
+        log.warning("own_sandbox_cleanup_failed", error=repr(exc))
+        return 0

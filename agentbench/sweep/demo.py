@@ -1,15 +1,13 @@
-"""The demo's set-up: pick the model (a provider key if set, else embedded SmolLM2), prebuild
-the task images, summarise the run per system with SQL only."""
+"""The demo's set-up: point its systems at the model the CLI picked (a provider's, else the
+embedded SmolLM2), prebuild the task images, summarise the run per system with SQL only."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentbench.models.providers import PROVIDERS, get
 from agentbench.records import Record
 from agentbench.store.runstore import RunStore
 from agentbench.sweep.spec import SWEEPS_DIR, SweepSpec
@@ -22,23 +20,14 @@ def demo_spec_path() -> Path:
     return SWEEPS_DIR / "demo.yaml"
 
 
-def provider_from_env() -> str | None:
-    """The first provider with a demo model whose API key is set (OpenAI first), else None."""
-    for p in PROVIDERS.values():
-        if p.demo_model and p.key_env and os.environ.get(p.key_env):
-            return p.name
-    return None
-
-
-def with_model(
-    spec: SweepSpec, provider: str | None, model: str | None, base_url: str | None
-) -> SweepSpec:
-    """The spec with every system switched to `provider` (None: keep the local model)."""
+def with_model(spec: SweepSpec, remote: tuple[str, str] | None, base_url: str | None) -> SweepSpec:
+    """The spec with every system switched to `remote` (provider, model name; None: keep the
+    local model, served at `base_url` if given)."""
     systems = []
     for s in spec.systems:
         m = s.model
-        if provider is not None:
-            name = model or get(provider).demo_model
+        if remote is not None:
+            provider, name = remote
             m = m.model_copy(update={"provider": provider, "name": name, "base_url": None})
         elif base_url is not None:
             m = m.model_copy(update={"base_url": base_url})

@@ -1,4 +1,4 @@
-"""Run a sweep into its run folder: reap orphans, plan by key, skip what is done, drive."""
+"""Run a sweep into its run folder: reap its tasks' orphans, plan by key, skip what is done, drive."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -59,47 +58,6 @@ class _NoRunner:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-def reap_orphans() -> None:
-    """Remove containers left by dead agentbench processes."""
-    from agentbench.sandbox.reaper import reap
-
-    try:
-        reap()
-    except EnvironmentProblem as exc:
-        # no Docker engine: nothing can be orphaned; tasks that need Docker will say so
-        log.debug("reaper_skipped", reason=str(exc))
-    except Exception as exc:  # cleaning up others' leftovers must not stop this sweep
-        log.warning("reaper_failed", error=repr(exc))
-
-
-def remove_own_sandboxes(passes: int = 10, pause_s: float = 0.3) -> int:
-    """Remove the containers this process owns (Ctrl-C: their sample threads are abandoned)."""
-    from agentbench.sandbox import ownership
-    from agentbench.sandbox.client import docker_client
-    from agentbench.sandbox.reaper import list_containers, remove_container
-
-    try:
-        client = docker_client(timeout=30)
-        mine = str(os.getpid())
-        n = 0
-        # abandoned sample threads keep running and may start a container (grading) while we
-        # clean up: sweep until a pass finds none
-        for _ in range(passes):
-            found = [
-                info["Id"]
-                for info in list_containers(client)
-                if (info.get("Labels") or {}).get(ownership.PID) == mine
-            ]
-            if not found:
-                break
-            n += sum(int(remove_container(client, cid)) for cid in found)
-            time.sleep(pause_s)
-        return n
-    except Exception as exc:  # no engine, or it went away: the reaper of the next run cleans up
-        log.warning("own_sandbox_cleanup_failed", error=repr(exc))
-        return 0
 
 
 def _effective_systems(spec: SweepSpec) -> list[SystemConfig]:
@@ -205,7 +163,8 @@ def run_sweep(
     """
     tasks = _build_tasks(spec, task_factory, source)
     _check_systems(spec, tasks, source)  # before the run folder exists: nothing half-written
-    reap_orphans()
+    for t in tasks:
+        t.reap_orphans()
     rd = Path(run_dir or spec.resolved_run_dir())
     made = _first_missing(rd)
     make_dir(rd, what="the run folder", fix="pass a writable folder path for the run")

@@ -39,6 +39,11 @@ class Task(ABC):
         call it before they write anything. Default: every system runs."""
         return None
 
+    def reap_orphans(self) -> None:
+        """Remove what killed runs of this task left behind (their containers); sweeps call it
+        before they start, and it never fails the sweep. Default: this task leaves nothing."""
+        return None
+
     def prepare(self, on_instance: Callable[[str], None]) -> None:
         """Do the slow one-time set-up now (e.g. build images), calling `on_instance(id)` as it
         goes. Default: nothing to prepare."""

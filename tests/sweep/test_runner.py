@@ -141,3 +141,26 @@ def test_stale_trajectory_without_a_row_is_replaced(seed_spec: dict[str, Any]) -
     traj = read_trajectory(run / trajectory_rel(key))
     starts = [e for e in traj.events if e.type == "start"]
     assert len(starts) == 1 and starts[0].t > 0 and traj.end is not None
+
+
+def test_each_task_reaps_its_orphans_before_the_run_folder_exists(
+    seed_spec: dict[str, Any],
+) -> None:
+    from agentbench.planning.pilot import run_pilot
+
+    from .sweeptasks import SeedTask
+
+    run = Path(seed_spec["run_dir"])
+    seen: list[tuple[str, bool]] = []
+
+    class Reaping(SeedTask):
+        def reap_orphans(self) -> None:
+            seen.append((self.name, run.exists()))
+
+    seed_spec["tasks"].append({"kind": seed_spec["tasks"][0]["kind"], "name": "more"})
+    spec = validate_spec(seed_spec, "spec.yaml")
+    run_sweep(spec, task_factory=Reaping)
+    assert seen == [("seeds", False), ("more", False)]
+    seen.clear()
+    run_pilot(spec, 2, factory=Reaping, run_dir=run.with_name("pilot"))
+    assert [n for n, _ in seen] == ["seeds", "more"]  # the pilot's cut of a task reaps as it does

@@ -91,22 +91,25 @@ def test_demo_spec_shape() -> None:
     assert len(spec.seed_list()) >= 5
     (task,) = spec.tasks
     assert all(i.startswith("tinyops-") for i in task["instance_ids"])
-    local = with_model(spec, None, None, "http://127.0.0.1:9")
+    local = with_model(spec, None, "http://127.0.0.1:9")
     assert all(s.model.base_url == "http://127.0.0.1:9" for s in local.systems)
     # where the model is served is not part of the system: the same samples
     assert [s.config_hash() for s in local.systems] == [s.config_hash() for s in spec.systems]
-    remote = with_model(spec, "openai", None, None)
+    remote = with_model(spec, ("openai", "gpt-4o-mini"), None)
     assert all(
         s.model.provider == "openai" and s.model.name == "gpt-4o-mini" for s in remote.systems
     )
     assert remote.systems[0].config_hash() != spec.systems[0].config_hash()
 
 
-def test_provider_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agentbench.sweep.demo import provider_from_env
+def test_demo_model_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentbench.commands.sweep import demo_model_from_env
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    assert provider_from_env() is None
+    assert demo_model_from_env() is None
     monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
-    assert provider_from_env() == "anthropic"
+    assert demo_model_from_env() == ("anthropic", "claude-3-5-haiku-latest")
+    assert demo_model_from_env("claude-x") == ("anthropic", "claude-x")
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    assert demo_model_from_env() == ("openai", "gpt-4o-mini")  # OpenAI first

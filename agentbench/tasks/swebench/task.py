@@ -150,6 +150,12 @@ class SWEBenchTask(Task):
 
         load_scaffold(system.scaffold, system.scaffold_overrides)
 
+    def reap_orphans(self) -> None:
+        """Remove the sandboxes of dead agentbench processes on this host."""
+        from agentbench.sandbox.reaper import reap_orphans
+
+        reap_orphans()
+
     def prepare(self, on_instance: Callable[[str], None]) -> None:
         """Build every selected instance's image now."""
         for inst in self.instances:
