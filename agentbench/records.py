@@ -157,6 +157,7 @@ class ExitStatus(StrEnum):
     """How an unroll ended. Limits end the run and it is still graded."""
 
     SUBMITTED = "submitted"
+    AUTO_SUBMITTED = "auto_submitted"  # the scaffold's submit_after budget ran out
     STEP_LIMIT = "step_limit"
     MESSAGE_LIMIT = "message_limit"
     TOKEN_LIMIT = "token_limit"

@@ -92,6 +92,10 @@ class Scaffold(_Strict):
     tools: list[ToolConfig] = Field(default_factory=lambda: [ToolConfig(name="bash")])
     action_regex: str = r"```(?:bash|sh)[ \t]*\n(.*?)\n```"
     submit_sentinel: str = "COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"
+    # The scaffold's own action budget: after this many actions it submits the working tree
+    # itself (exit status auto_submitted), as SWE-agent's autosubmission does. A limit, by
+    # contrast, grades the tests unchanged (METHODS.md §2b).
+    submit_after: int | None = Field(None, ge=1)
     truncation: Truncation = Field(default_factory=Truncation)
     limits: LimitsDefaults = Field(default_factory=LimitsDefaults)
     source: str | None = None  # the file it was loaded from; informational

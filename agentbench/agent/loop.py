@@ -56,7 +56,11 @@ Durability = Literal["event", "step", "none"]
 
 
 class Submitted(Exception):
-    """The agent submitted."""
+    """The agent submitted (or, with `by_scaffold`, the scaffold's submit_after budget did)."""
+
+    def __init__(self, *, by_scaffold: bool = False) -> None:
+        self.by_scaffold = by_scaffold
+        super().__init__()
 
 
 class LimitsExceeded(Exception):
@@ -319,6 +323,9 @@ class _Run:
         self.add(msg)
         if is_submission(self.scaffold, action, result.output):
             raise Submitted
+        budget = self.scaffold.submit_after
+        if budget is not None and self.n_actions >= budget:
+            raise Submitted(by_scaffold=True)
 
     async def run_command(self, command: str) -> ExecResult:
         """Execute in the sandbox (in a thread); sandbox failures become InfraError."""
@@ -440,8 +447,8 @@ async def arun_agent(
                     resp = await run.query()
                     await run.act(resp)
                     await run.end_step()
-            except Submitted:
-                status = ExitStatus.SUBMITTED
+            except Submitted as exc:
+                status = ExitStatus.AUTO_SUBMITTED if exc.by_scaffold else ExitStatus.SUBMITTED
             except LimitsExceeded as exc:
                 status, error = exc.status, str(exc)
             patch = ""

@@ -14,7 +14,7 @@ PLOT_STEMS = ("decomposition", "incoherence_by_length", "short_long_halves",
 
 def length_points(rep: Report) -> int:
     """How many points the incoherence-by-length plot draws (groups with a defined value)."""
-    return sum(math.isfinite(g.cell.incoherence.estimate) for s in rep.systems for g in s.groups)
+    return sum(math.isfinite(c.incoherence.estimate) for s in rep.systems for c in s.length_cells())
 
 
 def _env():  # type: ignore[no-untyped-def]

@@ -93,14 +93,16 @@ def _lines(ax: Axes, xs: list[list[float]], ys: list[list[Estimate]], names: lis
 
 
 def length_plot(rep: Report) -> bytes:
-    """Incoherence and resolved rate per length group (x: the group's mean actions)."""
-    syss = [s for s in rep.systems if s.groups]
+    """Incoherence and resolved rate per length group (x: the group's mean actions); a system
+    whose unrolls all have one length is one point."""
+    syss = [s for s in rep.systems if s.length_cells()]
     fig = figure(9.0, 3.6)
     ax1, ax2 = fig.subplots(1, 2)
-    xs = [[g.cell.mean_length for g in s.groups] for s in syss]
+    cells = [s.length_cells() for s in syss]
+    xs = [[c.mean_length for c in cs] for cs in cells]
     names = [_name(s.system) for s in syss]
-    _lines(ax1, xs, [[g.cell.incoherence for g in s.groups] for s in syss], names)
-    _lines(ax2, xs, [[g.cell.accuracy for g in s.groups] for s in syss], names)
+    _lines(ax1, xs, [[c.incoherence for c in cs] for cs in cells], names)
+    _lines(ax2, xs, [[c.accuracy for c in cs] for cs in cells], names)
     ax1.set_title("incoherence by length group")
     ax2.set_title(_label(syss[0].kind) if syss else "resolved rate")
     for ax in (ax1, ax2):

@@ -3,6 +3,7 @@ multiple-choice and synthetic sections, and the report that holds them all."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -70,6 +71,13 @@ class SystemReport(Out):
     long_half: Cell | None = None
     n_instances_few_seeds: int = 0  # instances with fewer than 30 finished unrolls
     dropped: dict[str, str] = Field(default_factory=dict)  # instance -> why it was left out
+
+    def length_cells(self) -> list[Cell]:
+        """The points of incoherence against length: one per length group, or the whole
+        system as one point when every unroll has the same (known) length."""
+        if self.groups:
+            return [g.cell for g in self.groups]
+        return [self.overall] if math.isfinite(self.overall.mean_length) else []
 
 
 class MissingSample(Out):

@@ -14,6 +14,9 @@ from agentbench.sweep.spec import SWEEPS_DIR, SweepSpec
 from agentbench.tasks.base import Task
 from agentbench.tasks.registry import make_task
 
+# model.extra keys only the embedded llama.cpp server understands (a provider would refuse them)
+LOCAL_ONLY_EXTRA = ("grammar",)
+
 
 def demo_spec_path() -> Path:
     """The bundled sweeps/demo.yaml (package data)."""
@@ -28,7 +31,10 @@ def with_model(spec: SweepSpec, remote: tuple[str, str] | None, base_url: str | 
         m = s.model
         if remote is not None:
             provider, name = remote
-            m = m.model_copy(update={"provider": provider, "name": name, "base_url": None})
+            extra = {k: v for k, v in m.extra.items() if k not in LOCAL_ONLY_EXTRA}
+            m = m.model_copy(
+                update={"provider": provider, "name": name, "base_url": None, "extra": extra}
+            )
         elif base_url is not None:
             m = m.model_copy(update={"base_url": base_url})
         systems.append(s.model_copy(update={"model": m}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 
 import pytest
@@ -141,3 +142,49 @@ def test_bash_react_requests_get_tool_calls_that_parse_into_actions() -> None:
     assert [c.name for c in forced.tool_calls] == ["submit"]
     assert forced.finish_reason == "tool_calls"
     assert follow.tool_calls or follow.text
+
+
+@pytest.mark.slow
+def test_the_demo_grammar_makes_every_reply_one_bash_command() -> None:
+    # The demo's systems as shipped: model.extra.grammar reaches llama.cpp through the extra body
+    from agentbench.records import ModelResponse
+    from agentbench.sweep.demo import demo_spec_path
+    from agentbench.sweep.spec import load_spec
+
+    system = load_spec(demo_spec_path()).systems[1]
+    sc = load_scaffold(system.scaffold)
+    assert "grammar" in system.model.extra and sc.action_format == "bash_block"
+    task = {
+        "workdir": "/testbed",
+        "problem_statement": "add() in calc/ops.py subtracts.\n\nFix it with this command:\n\n"
+        "sed -i 's/a - b/a + b/' calc/ops.py",
+    }
+
+    def request(seed: int) -> ModelRequest:
+        return ModelRequest(
+            model=system.model.name,
+            messages=[
+                Message(role="system", content=sc.render("system_template", task)),
+                Message(role="user", content=sc.render("instance_template", task)),
+            ],
+            temperature=system.model.temperature,
+            max_tokens=system.model.max_tokens,
+            seed=seed,
+        )
+
+    async def ask(base_url: str) -> tuple[list[ModelResponse], ModelResponse]:
+        mc = system.model.model_copy(update={"base_url": base_url})
+        model, free = make_model(mc), make_model(mc.model_copy(update={"extra": {}}))
+        constrained = [await model.acomplete(request(seed)) for seed in range(4)]
+        return constrained, await free.acomplete(request(0))
+
+    with LocalServer() as server:
+        constrained, unconstrained = asyncio.run(ask(server.base_url))
+    for resp in constrained:
+        assert resp.text.startswith("```bash\n"), resp.text
+        items = parse_reply(sc, resp)
+        assert len(items) == 1 and isinstance(items[0], Action), resp.text
+        command = items[0].arguments["command"]
+        assert command.strip() and "\n" not in command, resp.text
+    # the grammar is what shapes the reply: without it the same seed reads differently
+    assert unconstrained.text != constrained[0].text

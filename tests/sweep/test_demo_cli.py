@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.servers.scripted import SUBMIT, ScriptedServer, bash_reply
+from agentbench.servers.scripted import ScriptedServer
 from agentbench.servers.scripted.types import Reply, ScriptedCall
 from agentbench.store.runstore import RunStore
 from tests.cli_run import run_cli
@@ -16,10 +16,8 @@ pytestmark = pytest.mark.docker
 
 
 def _look_then_submit(call: ScriptedCall) -> Reply:
-    """One `ls`, then submit: tool calls (tiny-react) or a bash block and its sentinel (tiny-block)."""
+    """One `ls`, then the sentinel (tiny-block; tiny-oneshot submits after the `ls` itself)."""
     looked = any(m.role == "assistant" for m in call.messages)
-    if call.tools:
-        return SUBMIT if looked else bash_reply(0, "ls")
     return Reply(text="```bash\n" + ("echo DONE" if looked else "ls") + "\n```\n")
 
 
@@ -37,8 +35,9 @@ def test_demo_without_a_key_runs_the_local_model(tmp_path: Path) -> None:
     out = " ".join(r.stdout.split())
     assert f"model: SmolLM2-135M-Instruct (embedded, {url})" in out
     assert out.count("set OPENAI_API_KEY or ANTHROPIC_API_KEY") == 2  # before the run and after
-    assert "smollm2-tiny-react: 1/1 graded" in out and "smollm2-tiny-block: 1/1 graded" in out
+    assert "smollm2-oneshot: 1/1 graded" in out and "smollm2-block: 1/1 graded" in out
     assert (run / "report" / "report.html").is_file()
     with RunStore.open(run) as store:
         assert store.count(status="done") == 2
-    assert n_calls == 4  # both systems asked the server at AGENTBENCH_LOCAL_URL, twice each
+    # both systems asked the server at AGENTBENCH_LOCAL_URL: oneshot once, block twice
+    assert n_calls == 3

@@ -86,8 +86,9 @@ def test_demo_spec_shape() -> None:
     from agentbench.sweep.demo import demo_spec_path, with_model
 
     spec = load_spec(demo_spec_path())
-    # the two action formats, with the short prompts of the small-model tier
-    assert {s.scaffold for s in spec.systems} >= {"tiny-react", "tiny-block"}
+    # two action budgets, with the short prompts of the small-model tier
+    assert {s.scaffold for s in spec.systems} == {"tiny-oneshot", "tiny-block"}
+    assert all("grammar" in s.model.extra for s in spec.systems)
     assert len(spec.seed_list()) >= 5
     (task,) = spec.tasks
     assert all(i.startswith("tinyops-") for i in task["instance_ids"])
@@ -97,7 +98,8 @@ def test_demo_spec_shape() -> None:
     assert [s.config_hash() for s in local.systems] == [s.config_hash() for s in spec.systems]
     remote = with_model(spec, ("openai", "gpt-4o-mini"), None)
     assert all(
-        s.model.provider == "openai" and s.model.name == "gpt-4o-mini" for s in remote.systems
+        s.model.provider == "openai" and s.model.name == "gpt-4o-mini" and not s.model.extra
+        for s in remote.systems
     )
     assert remote.systems[0].config_hash() != spec.systems[0].config_hash()
 

@@ -31,7 +31,8 @@ def task(docker_client: Any, base_image: str, tiny_suite: Path) -> SWEBenchTask:
     return t
 
 
-def _run(task: SWEBenchTask, tmp_path: Path, replies: list[Reply], seed: int = 0, **limits: Any):
+def _run(task: SWEBenchTask, tmp_path: Path, replies: list[Reply], seed: int = 0,
+         overrides: dict[str, Any] | None = None, **limits: Any):  # fmt: skip
     with ScriptedServer.from_replies(replies) as srv:
         system = SystemConfig(
             name="scripted",
@@ -39,6 +40,7 @@ def _run(task: SWEBenchTask, tmp_path: Path, replies: list[Reply], seed: int = 0
                 provider="scripted", name="scripted-1", base_url=srv.base_url, max_retries=0
             ),
             scaffold="bash-react",
+            scaffold_overrides=overrides or {},
             limits=LimitsConfig.model_validate(limits),
         )
         key = SampleKey(
@@ -101,6 +103,17 @@ def test_limit_hit_is_unchanged_even_with_a_fix(task: SWEBenchTask, tmp_path: Pa
     res = _run(task, tmp_path, [bash(1, FIX_MUL), bash(2, "true"), SUBMIT], max_steps=1)
     assert res.exit_status == ExitStatus.STEP_LIMIT
     assert res.outcome is not None and res.outcome.unchanged and not res.resolved
+
+
+def test_the_scaffolds_own_budget_submits_and_is_graded(task: SWEBenchTask, tmp_path: Path) -> None:
+    # submit_after is the scaffold's choice, not a limit: the fix made in its one action counts
+    replies = [bash(1, FIX_MUL), bash(2, BREAK_SUB), SUBMIT]
+    res = _run(task, tmp_path, replies, overrides={"submit_after": 1}, max_steps=3)
+    assert res.exit_status == ExitStatus.AUTO_SUBMITTED and res.n_actions == 1
+    assert res.outcome is not None and not res.outcome.unchanged and res.resolved is True
+    traj = read_trajectory(tmp_path / str(res.trajectory_path))
+    assert traj.end is not None and traj.end.exit_status == ExitStatus.AUTO_SUBMITTED
+    assert len([e for e in traj.events if type(e).__name__ == "ModelCallEvent"]) == 1
 
 
 def test_sweep_over_the_suite_stores_per_test_vectors(
