@@ -8,7 +8,6 @@ import posixpath
 import secrets
 import shlex
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from agentbench.errors import InfraError
@@ -67,13 +66,11 @@ class DockerSandbox:
         self._sock: Any = None
         self._raw: Any = None
         reap_once(self.client)
-        t0 = time.monotonic()
         try:
             self._start(env or {})
         except BaseException:
             self.close()
             raise
-        self.startup_s = time.monotonic() - t0
 
     # ------------------------------------------------------------ lifecycle
 
