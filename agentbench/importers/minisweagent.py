@@ -22,7 +22,7 @@ from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.errors import DataError
 from agentbench.importers.common import ImportSummary, field, load_json, summary, write_import
 from agentbench.importers.patchtraj import write_patch_trajectory
-from agentbench.importers.swebench_harness import dataset_rows
+from agentbench.importers.swebench_harness import F2P, P2P, dataset_rows
 from agentbench.records import (
     ExitStatus,
     SampleKey,
@@ -34,7 +34,6 @@ from agentbench.store.runstore import RunStore
 from agentbench.store.schema import DB_NAME
 
 SOURCE = "mini-swe-agent"
-F2P, P2P = "FAIL_TO_PASS", "PASS_TO_PASS"
 
 
 class _Tests:
