@@ -57,6 +57,17 @@ class ToolCall(Record):
     name: str
     arguments: dict[str, Any] | str  # str when the model sent unparsable JSON
 
+    @staticmethod
+    def parse_arguments(raw: Any) -> dict[str, Any] | str:
+        """Arguments as sent on a wire, as a dict; the raw string when it is not a JSON object."""
+        if isinstance(raw, dict):
+            return raw
+        try:
+            parsed = json.loads(raw or "{}")
+        except (TypeError, ValueError):
+            return str(raw)
+        return parsed if isinstance(parsed, dict) else str(raw)
+
 
 class ToolSpec(Record):
     """A tool offered to the model (JSON schema parameters)."""

@@ -13,6 +13,7 @@ Each figure is printed beside a baseline measured in the same run (medians of --
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sqlite3
 import statistics
@@ -55,9 +56,14 @@ def cache_figures(n: int, reps: int) -> None:
         base = {"provider": "scripted", "name": "m", "base_url": srv.base_url}
         live = make_model(ModelConfig(**base, extra={"client": "lean"}))
         cached = make_model(ModelConfig(**base, cache=True, cache_dir=d, extra={"client": "lean"}))
-        live_us = per_op_us(lambda i: live.complete(ask(i)), n, reps)
-        miss_us = per_op_us(lambda i: cached.complete(ask(i)), n, reps)  # all new: miss + store
-        hit_us = per_op_us(lambda i: cached.complete(ask(i % n)), n, reps)
+        loop = asyncio.new_event_loop()  # one loop for every call, so clients are reused
+        live_us = per_op_us(lambda i: loop.run_until_complete(live.acomplete(ask(i))), n, reps)
+        # all new: miss + store
+        miss_us = per_op_us(lambda i: loop.run_until_complete(cached.acomplete(ask(i))), n, reps)
+        hit_us = per_op_us(lambda i: loop.run_until_complete(cached.acomplete(ask(i % n))), n, reps)
+        loop.run_until_complete(live.aclose())
+        loop.run_until_complete(cached.aclose())
+        loop.close()
         db = sqlite3.connect(os.path.join(d, "responses.sqlite"))
         keys = [k for (k,) in db.execute("SELECT key FROM responses LIMIT ?", (n,))]
         sel_us = per_op_us(

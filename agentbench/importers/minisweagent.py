@@ -22,6 +22,7 @@ from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.errors import DataError
 from agentbench.importers.common import ImportSummary, field, load_json, summary, write_import
 from agentbench.importers.patchtraj import write_patch_trajectory
+from agentbench.importers.swebench_harness import F2P, P2P, dataset_rows
 from agentbench.records import (
     ExitStatus,
     SampleKey,
@@ -33,7 +34,6 @@ from agentbench.store.runstore import RunStore
 from agentbench.store.schema import DB_NAME
 
 SOURCE = "mini-swe-agent"
-F2P, P2P = "FAIL_TO_PASS", "PASS_TO_PASS"
 
 
 class _Tests:
@@ -125,29 +125,7 @@ def _preds(trajs: Path) -> dict[str, str | None]:
 
 def _dataset_tests(dataset: Path | None) -> dict[str, _Tests]:
     """FAIL_TO_PASS / PASS_TO_PASS per instance from a SWE-bench dataset file (JSON or JSONL)."""
-    if dataset is None:
-        return {}
-    text = dataset.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        rows = load_json(text, str(dataset))
-    else:
-        rows = [
-            load_json(line, f"{dataset}:{i + 1}")
-            for i, line in enumerate(text.splitlines())
-            if line.strip()
-        ]
-    out = {}
-    for i, row in enumerate(rows):
-        where = f"{dataset}: row {i + 1}"
-        iid = field(row, "instance_id", where, str)
-        lists = []
-        for name in (F2P, P2P):
-            v = field(row, name, where, (list, str))
-            if isinstance(v, str):  # the Hugging Face dataset stores these as JSON text
-                v = load_json(v, f"{where}: {name}")
-            lists.append([str(t) for t in v])
-        out[iid] = _Tests(lists[0], lists[1])
-    return out
+    return {iid: _Tests(row.f2p, row.p2p) for iid, row in dataset_rows(dataset).items()}
 
 
 def _store_tests(run_dir: Path, task: str) -> dict[str, _Tests]:

@@ -30,7 +30,7 @@ FILES = ("test_output.txt", "report.json")
 
 
 @dataclass
-class _Row:
+class DatasetRow:
     """What the importer knows of one instance before reading its logs."""
 
     repo: str
@@ -69,7 +69,7 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def _dataset(path: Path | None) -> dict[str, _Row]:
+def dataset_rows(path: Path | None) -> dict[str, DatasetRow]:
     """instance id -> repo and test lists, from SWE-bench rows (JSON list or JSONL)."""
     if path is None:
         return {}
@@ -94,7 +94,7 @@ def _dataset(path: Path | None) -> dict[str, _Row]:
                 )
             lists.append([str(t) for t in v])
         repo = str(row.get("repo") or "")
-        out[row["instance_id"]] = _Row(repo, lists[0], lists[1], row.get("log_parser"))
+        out[row["instance_id"]] = DatasetRow(repo, lists[0], lists[1], row.get("log_parser"))
     return out
 
 
@@ -104,7 +104,7 @@ def _repo_of(iid: str) -> str:
     return f"{owner}/{rest.rsplit('-', 1)[0]}" if rest else ""
 
 
-def _parser(iid: str, row: _Row, where: Path) -> str:
+def _parser(iid: str, row: DatasetRow, where: Path) -> str:
     """The swebench parser for the instance's repo, or a one-line error."""
     from swebench.harness.log_parsers import PARSER_REGISTRY
 
@@ -169,7 +169,7 @@ def _disagreement(names: list[str], passed: list[bool], st: dict[str, Any] | Non
     return out
 
 
-def _instance(d: Path, model: str, seed: int, rows: dict[str, _Row]) -> _Parsed:
+def _instance(d: Path, model: str, seed: int, rows: dict[str, DatasetRow]) -> _Parsed:
     """Read and grade one instance folder of a harness run."""
     iid = d.name
     report_path, log_path = d / "report.json", d / "test_output.txt"
@@ -185,7 +185,7 @@ def _instance(d: Path, model: str, seed: int, rows: dict[str, _Row]) -> _Parsed:
                 path=str(report_path),
                 fix="pass --dataset with this instance's SWE-bench row",
             )
-        row = _Row(
+        row = DatasetRow(
             _repo_of(iid),
             sorted({*st[F2P]["success"], *st[F2P]["failure"]}),
             sorted({*st[P2P]["success"], *st[P2P]["failure"]}),
@@ -305,7 +305,7 @@ def import_swebench_harness(
 ) -> list[ImportSummary]:
     """Import harness run folders (one seed each, in order) into a run store; one summary per model."""
     rd = Path(run_dir)
-    rows = _dataset(dataset)
+    rows = dataset_rows(dataset)
     parsed: list[_Parsed] = []
     for seed, run in enumerate(runs):
         for m in _model_dirs(Path(run)):

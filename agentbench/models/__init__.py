@@ -1,7 +1,7 @@
 """Models: clients and wire code behind one interface (base.Model); servers live in servers/.
 
     model = make_model(ModelConfig(provider="scripted", name="gpt-4o-mini", base_url=srv.base_url))
-    resp = await model.acomplete(request, seed_index=seed)   # or model.complete(...) from a thread
+    resp = await model.acomplete(request, seed_index=seed)
 
 - providers (providers.py, the registry): openai, anthropic, litellm (every other provider,
   vLLM), local (the embedded SmolLM2 server, started on demand), scripted (a ScriptedServer;

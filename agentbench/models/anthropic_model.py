@@ -18,7 +18,6 @@ from typing import Any
 import anthropic
 
 from agentbench.models.client import ClientModel
-from agentbench.models.openai_wire import parse_arguments
 from agentbench.models.retry import MalformedResponse
 from agentbench.models.state import thinking_blocks_of
 from agentbench.records import Message, ModelRequest, ModelResponse, ToolCall, ToolSpec, Usage
@@ -124,7 +123,9 @@ def parse_message(msg: Any) -> ModelResponse:
             reasoning.append(block.thinking)
         elif kind == "tool_use":
             calls.append(
-                ToolCall(id=block.id, name=block.name, arguments=parse_arguments(block.input))
+                ToolCall(
+                    id=block.id, name=block.name, arguments=ToolCall.parse_arguments(block.input)
+                )
             )
     state: dict[str, Any] = {}
     if blocks := thinking_blocks(msg):

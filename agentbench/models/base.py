@@ -1,4 +1,4 @@
-"""The model interface: one request in, one response out, sync or async."""
+"""The model interface: one request in, one response out (async)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,10 @@ class Model(ABC):
     ) -> ModelResponse:
         """Send `request`; retries, cost and cache are handled here. `seed_index` keys the cache."""
 
-    def complete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
-        """Blocking variant of `acomplete`, for threads."""
-        import asyncio
-
-        return asyncio.run(self.acomplete(request, seed_index=seed_index))
-
     async def aclose(self) -> None:
         """Release what the running event loop holds for this model (connections)."""
         return None  # nothing held by default
 
     def close(self) -> None:
-        """Release everything (background loop, cache file); the model is unusable after."""
+        """Release everything (the cache file); the model is unusable after."""
         return None  # nothing held by default

@@ -10,7 +10,6 @@ import time
 import weakref
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 from agentbench.config import ModelConfig
@@ -89,9 +88,6 @@ class ClientModel(Model, Generic[C]):
         self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
             weakref.WeakKeyDictionary()
         )
-        self._bg_loop: asyncio.AbstractEventLoop | None = None
-        self._bg_finalizer: weakref.finalize[Any, Any] | None = None
-        self._bg_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.cfg.provider!r}, name={self.name!r}, base_url={self.base_url!r})"
@@ -173,13 +169,6 @@ class ClientModel(Model, Generic[C]):
         extra = content_hash(self.extra_body, 32) if self.extra_body else "-"
         return f"{FORMAT}:{self.cfg.provider}:{self.wire}:{request.cache_key(seed_index)}:{extra}"
 
-    def complete(self, request: ModelRequest, *, seed_index: int | None = None) -> ModelResponse:
-        """Blocking variant: runs on this model's own background loop, so clients are reused."""
-        fut: Future[ModelResponse] = asyncio.run_coroutine_threadsafe(
-            self.acomplete(request, seed_index=seed_index), self._background_loop()
-        )
-        return fut.result()
-
     async def aclose(self) -> None:
         """Close the client of the running loop."""
         closer = self._closers.pop(asyncio.get_running_loop(), None)
@@ -189,14 +178,7 @@ class ClientModel(Model, Generic[C]):
                 await closer
 
     def close(self) -> None:
-        """Stop the background loop and close the cache file."""
-        with self._bg_lock:
-            loop, self._bg_loop = self._bg_loop, None
-        if loop is not None:
-            if self._bg_finalizer is not None:
-                self._bg_finalizer.detach()
-            asyncio.run_coroutine_threadsafe(self.aclose(), loop).result(10)
-            _stop_loop(loop)
+        """Close the cache file."""
         if self.cache is not None:
             self.cache.close()
 
@@ -245,18 +227,6 @@ class ClientModel(Model, Generic[C]):
                 ) from exc
             raise
 
-    def _background_loop(self) -> asyncio.AbstractEventLoop:
-        with self._bg_lock:
-            if self._bg_loop is None:
-                loop = asyncio.new_event_loop()
-                threading.Thread(
-                    target=_run_until_stopped, args=(loop,), name=f"model-{self.name}", daemon=True
-                ).start()
-                self._bg_loop = loop
-                # an unused model that nobody closed still stops its thread when freed
-                self._bg_finalizer = weakref.finalize(self, _stop_loop, loop)
-            return self._bg_loop
-
 
 _LIVE_CLOSERS: set[asyncio.Task[None]] = set()
 
@@ -269,22 +239,3 @@ async def _close_when_cancelled(client: Any, close: Callable[[Any], Awaitable[No
         with contextlib.suppress(Exception):
             await close(client)
         raise
-
-
-def _stop_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Stop a background loop from any thread (the model that owned it is gone or closed)."""
-    if not loop.is_closed():
-        loop.call_soon_threadsafe(loop.stop)
-
-
-def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
-    """Thread body of a model's background loop: serve until stopped, finish tasks, close."""
-    try:
-        loop.run_forever()
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    finally:
-        loop.close()

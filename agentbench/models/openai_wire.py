@@ -67,17 +67,6 @@ def to_openai_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
     ]
 
 
-def parse_arguments(raw: Any) -> dict[str, Any] | str:
-    """Tool-call arguments as a dict; the raw string when the model sent unparsable JSON."""
-    if isinstance(raw, dict):
-        return raw
-    try:
-        parsed = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return str(raw)
-    return parsed if isinstance(parsed, dict) else str(raw)
-
-
 def _get(obj: Any, name: str) -> Any:
     """Attribute or key access: SDK objects, litellm objects and dicts alike."""
     if obj is None:
@@ -143,7 +132,7 @@ def parse_completion(resp: Any) -> ModelResponse:
         ToolCall(
             id=str(_get(tc, "id") or f"call_{i}"),
             name=str(_get(_get(tc, "function"), "name")),
-            arguments=parse_arguments(_get(_get(tc, "function"), "arguments")),
+            arguments=ToolCall.parse_arguments(_get(_get(tc, "function"), "arguments")),
         )
         for i, tc in enumerate(_get(msg, "tool_calls") or [])
     ]
@@ -225,7 +214,7 @@ class StreamAccumulator:
             ToolCall(
                 id=s["id"] or f"call_{i}",
                 name=s["name"],
-                arguments=parse_arguments("".join(s["args"])),
+                arguments=ToolCall.parse_arguments("".join(s["args"])),
             )
             for i, s in sorted(self.calls.items())
         ]

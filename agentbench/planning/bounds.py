@@ -11,8 +11,6 @@ from typing import Any
 from agentbench.config import SystemConfig
 
 CHARS_PER_TOKEN = 4
-# Anthropic's API needs max_tokens: the client sends this when the config leaves it unset
-ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
 
 
 @dataclass(frozen=True)

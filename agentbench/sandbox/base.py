@@ -29,14 +29,6 @@ class Sandbox(Protocol):
         """Run `command` in the persistent shell (cwd and env carry over)."""
         ...
 
-    def read_file(self, path: str) -> bytes:
-        """Read a file from the sandbox."""
-        ...
-
-    def write_file(self, path: str, data: bytes | str) -> None:
-        """Write a file into the sandbox (parents created)."""
-        ...
-
     def diff(
         self,
         base_commit: str | None = None,

@@ -8,13 +8,12 @@ import posixpath
 import secrets
 import shlex
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from agentbench.errors import InfraError
 from agentbench.logging import get_logger
 from agentbench.records import ExecResult
-from agentbench.sandbox import cleanup, diffing, files, ownership
+from agentbench.sandbox import cleanup, diffing, ownership
 from agentbench.sandbox.base import PatchTooLarge, RepoGone
 from agentbench.sandbox.client import docker_client, resolve
 from agentbench.sandbox.limits import SandboxLimits
@@ -32,7 +31,6 @@ log = get_logger(__name__)
 START_TIMEOUT_S = 60.0
 _DIFF_TIMEOUT_S = 300.0
 _FILE_TIMEOUT_S = 120.0
-_SHELL_WRITE_MAX = 256 * 1024  # larger or binary (NUL) content goes through the archive API
 
 
 class DockerSandbox:
@@ -68,13 +66,11 @@ class DockerSandbox:
         self._sock: Any = None
         self._raw: Any = None
         reap_once(self.client)
-        t0 = time.monotonic()
         try:
             self._start(env or {})
         except BaseException:
             self.close()
             raise
-        self.startup_s = time.monotonic() - t0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -185,7 +181,7 @@ class DockerSandbox:
     def _exec_bytes(
         self, command: str, timeout: float = _DIFF_TIMEOUT_S
     ) -> tuple[int | None, bytes]:
-        """Run a harness command (idempotent: a file op, the diff); exit code and output."""
+        """Run a harness command (idempotent: a repository check, the diff); exit code and output."""
         self._check_open()
         with self._lock:
             try:
@@ -207,65 +203,10 @@ class DockerSandbox:
         """Pid (inside the container) of the current worker shell."""
         return self._shell.worker_pid
 
-    # ------------------------------------------------------------ files
+    # ------------------------------------------------------------ the repository
 
     def _abs(self, path: str) -> str:
         return posixpath.normpath(posixpath.join(self.workdir, path))
-
-    def read_file(self, path: str) -> bytes:
-        """Read a file from the sandbox (symlinks followed); FileNotFoundError if absent."""
-        self._check_open()
-        target = self._abs(path)
-        # Through the shell: ~100x faster than the archive API; that stays the fallback.
-        q = shlex.quote(target)
-        script = (
-            f"if [ -d {q} ]; then printf D; elif [ -e {q} ]; then printf F; "
-            f"cat -- {q} 2>/dev/null || exit 1; else printf N; fi"
-        )
-        try:
-            code, out = self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
-        except InfraError:
-            code, out = None, b""
-        if code == 0 and out[:1] == b"F":
-            return out[1:]
-        if code == 0 and out[:1] == b"D":
-            raise IsADirectoryError(target)
-        if code == 0 and out[:1] == b"N":
-            raise FileNotFoundError(f"{target} (in sandbox {self.id[:12]})")
-        return files.read_via_archive(self.client, self.id, target)
-
-    def write_file(self, path: str, data: bytes | str, mode: int | None = None) -> None:
-        """Write a file into the sandbox (parents created; an existing file keeps its mode)."""
-        self._check_open()
-        blob = data.encode() if isinstance(data, str) else bytes(data)
-        target = self._abs(path)
-        parent = posixpath.dirname(target)
-        q, qp = shlex.quote(target), shlex.quote(parent)
-        if b"\0" not in blob and len(blob) <= _SHELL_WRITE_MAX:
-            # Like `cat > file` in a terminal: follows symlinks, keeps mode and owner.
-            chmod = f" && chmod {mode:o} -- {q}" if mode is not None else ""
-            script = f"mkdir -p -- {qp} && printf %s {files.ansi_c_bytes(blob)} > {q}{chmod}"
-            code, out = self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
-            if code != 0:
-                raise OSError(
-                    f"writing {target} in sandbox failed: {out.decode(errors='replace')[:200]}"
-                )
-            return
-        script = (
-            f"mkdir -p -- {qp} && ( r=$(readlink -f -- {q}) || r={q}; printf '%s\\n' \"$r\"; "
-            'stat -c %a -- "$r" 2>/dev/null || true )'
-        )
-        code, out = self._exec_bytes(script, timeout=_FILE_TIMEOUT_S)
-        if code != 0:
-            raise OSError(
-                f"cannot create {parent} in sandbox: {out.decode(errors='replace')[:200]}"
-            )
-        lines = out.decode(errors="replace").splitlines()
-        real = lines[0] if lines and lines[0] else target
-        keep = int(lines[1], 8) if len(lines) > 1 else 0o644
-        files.write_via_archive(
-            self.client, self.id, real, blob, mode if mode is not None else keep
-        )
 
     def _repo_check(self, root: str, base: str) -> tuple[int | None, bytes]:
         """Exit code and output of: `root` is a git work tree that holds commit `base`."""

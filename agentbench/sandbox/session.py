@@ -34,7 +34,6 @@ class ShellSession:
 
     def __init__(self, sock: socket.socket, token: str) -> None:
         self._sock = sock
-        self._token = token
         self._tok = token.encode()
         self._rx = bytearray()  # bytes from the socket not yet split into frames
         self._pending = bytearray()  # worker output not yet assigned to a command
@@ -42,7 +41,6 @@ class ShellSession:
         self._dirty = False  # a run was interrupted: its command may still be running
         self.worker_pid = 0
         self._wrapper_pid = 0  # parent of the current worker; names it in D markers
-        self.restarts = 0
         self._stderr_tail = b""  # last words of the supervisor (e.g. docker-init's exec error)
 
     # ------------------------------------------------------------ wire
@@ -144,7 +142,6 @@ class ShellSession:
         """Replace the worker shell (state is lost; files stay)."""
         self._send(f"R{self.worker_pid}\n".encode())
         self._await_ready(cap or Capture(4096), time.monotonic() + RESTART_TIMEOUT_S)
-        self.restarts += 1
 
     def _recover(self) -> None:
         """Kill what an interrupted run left running and drop the rest of its output."""

@@ -170,12 +170,8 @@ class StoreWrites:
         rows = [row_of(r) for r in results]
         self._write(lambda c: c.executemany(INSERT, rows) and None).result()
 
-    def mark_running(self, key: SampleKey, started_at: float | None = None) -> None:
-        """Record that a sample started; a crash leaves it RUNNING and resume re-runs it."""
-        self.mark_running_async(key, started_at).result()
-
     def mark_running_async(self, key: SampleKey, started_at: float | None = None) -> Future[None]:
-        """Queue the RUNNING mark without waiting (it only informs progress and viewers)."""
+        """Queue the RUNNING mark without waiting; a crash leaves it RUNNING and resume re-runs it."""
         t = time.time() if started_at is None else started_at
 
         def op(c: sqlite3.Connection) -> None:

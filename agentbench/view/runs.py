@@ -8,7 +8,7 @@ from pathlib import Path
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import SampleResult
-from agentbench.store.rows import InstanceRow, StoreStats, SystemRow
+from agentbench.store.rows import SystemRow
 from agentbench.store.runstore import RunStore
 from agentbench.store.schema import parsed_record
 
@@ -22,10 +22,6 @@ class ViewRun:
     store: RunStore
     label: str = ""
     _systems: list[SystemRow] | None = field(default=None, repr=False)
-
-    def systems(self) -> list[SystemRow]:
-        """The run's systems with sample counts (queried each time: a live run may add more)."""
-        return self.store.systems()
 
     def system_list(self) -> list[SystemRow]:
         """The run's systems without counting samples (cheap: pages that only need names)."""
@@ -54,22 +50,10 @@ class ViewRun:
                 out += [0, 0]
         return tuple(out)
 
-    def stats(self) -> StoreStats:
-        """Counts by status, actions and cost."""
-        return self.store.stats()
-
-    def instances(self, h: str) -> list[InstanceRow]:
-        """Per-instance aggregates of one system."""
-        return self.store.instances(system=h)
-
     def seeds(self, h: str, task: str, inst: str) -> list[SampleResult]:
         """Every sample of one system on one instance, by seed (one indexed query)."""
         rows = self.store.iter_results(system_hash=h, task=task, instance_id=inst, order="cell")
         return sorted(rows, key=lambda r: r.key.seed)
-
-    def sample(self, key: str) -> SampleResult | None:
-        """One sample by key."""
-        return self.store.get(key)
 
     def trajectory_file(self, result: SampleResult) -> Path | None:
         """Absolute path of a sample's trajectory file; a path escaping the run is refused."""

@@ -109,7 +109,7 @@ class Site:
                 yield paths.system(r, s.hash)
                 for g in self.curves.curve(run, s.hash).groups:
                     yield paths.group(r, s.hash, g.group)
-                for inst in run.instances(s.hash):
+                for inst in run.store.instances(system=s.hash):
                     yield paths.instance(r, s.hash, inst.task, inst.instance_id)
                     yield paths.divergence(r, s.hash, inst.task, inst.instance_id)
             for key in run.store.trajectory_keys():
@@ -210,12 +210,12 @@ class Site:
         return self._divergence(here, run, route.system, route.task, route.instance)
 
     def _index(self, here: str) -> str:
-        rows = [(run, run.stats(), run.systems()) for run in self.runs]
+        rows = [(run, run.store.stats(), run.store.systems()) for run in self.runs]
         return self._tpl("index.html.j2", here, rows=rows, crumbs=self._crumbs())
 
     def _run_page(self, here: str, run: ViewRun) -> str:
         return self._tpl(
-            "run.html.j2", here, run=run, stats=run.stats(), systems=run.systems(),
+            "run.html.j2", here, run=run, stats=run.store.stats(), systems=run.store.systems(),
             tasks=run.store.tasks(), crumbs=self._crumbs(run),
         )  # fmt: skip
 
@@ -224,7 +224,7 @@ class Site:
         curve = self.curves.curve(run, h)
         by_inst = {(p.task, p.instance_id): p for p in curve.instances}
         return self._tpl(
-            "system.html.j2", here, run=run, system=system, instances=run.instances(h),
+            "system.html.j2", here, run=run, system=system, instances=run.store.instances(system=h),
             points=by_inst, crumbs=self._crumbs(run, h),
         )  # fmt: skip
 
@@ -289,7 +289,7 @@ class Site:
         )  # fmt: skip
 
     def _trajectory(self, here: str, run: ViewRun, key: str) -> str:
-        result = run.sample(key)
+        result = run.store.get(key)
         if result is None:
             raise NotFound(f"sample {key} is not in run {run.label}")
         f = run.trajectory_file(result)

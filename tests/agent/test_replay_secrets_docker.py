@@ -129,8 +129,7 @@ def _grader(make_sandbox: Any) -> Any:
     def grade(patch: str) -> TestOutcome:
         with make_sandbox() as sb:
             if patch:
-                sb.write_file("/tmp/p.diff", patch)
-                sb.exec("git apply /tmp/p.diff", 30)
+                sb.exec(f"git apply <<'EOF'\n{patch}EOF", 30)
             ok = sb.exec("python3 -m pytest -q test_calc.py", 60).exit_code == 0
         return TestOutcome(
             tests=["test_calc.py::test_add"], passed=[ok], fail_to_pass=["test_calc.py::test_add"],

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scripted_plans import replies_by_seed
 
 from agentbench.analysis.build import build_report
 from agentbench.analysis.write import write_report
-from agentbench.servers.scripted import ScriptedServer, replies_by_seed
+from agentbench.servers.scripted import ScriptedServer
 from agentbench.sweep.runner import run_sweep
 from agentbench.sweep.spec import validate_spec
 from tests.analysis.test_scripted_sweep_docker import PLANS, TINY

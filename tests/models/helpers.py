@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from agentbench.config import ModelConfig
 from agentbench.models.base import Model
 from agentbench.models.factory import make_model
 from agentbench.models.retry import RetryPolicy
-from agentbench.records import Message, ModelRequest
+from agentbench.records import Message, ModelRequest, ModelResponse
 from agentbench.servers.scripted import ScriptedServer
 
 FAST = RetryPolicy(initial_s=0.01, max_s=0.05)
@@ -57,6 +58,11 @@ def config(provider: str, srv: ScriptedServer, **kw: Any) -> ModelConfig:
 def model_for(provider: str, srv: ScriptedServer, **kw: Any) -> Model:
     """make_model for `provider` against `srv`, with fast retries."""
     return make_model(config(provider, srv, **kw), retry_policy=FAST)
+
+
+def complete(model: Model, request: ModelRequest, **kw: Any) -> ModelResponse:
+    """One call on a fresh event loop, as a per-sample executor makes it."""
+    return asyncio.run(model.acomplete(request, **kw))
 
 
 def ask(text: str = "say hello", **kw: Any) -> ModelRequest:

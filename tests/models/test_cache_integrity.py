@@ -16,7 +16,7 @@ from agentbench.models.factory import make_model
 from agentbench.records import ModelResponse, Usage
 from agentbench.servers.scripted import Reply, ScriptedServer
 
-from .helpers import ask, config, model_for
+from .helpers import ask, complete, config, model_for
 
 pytestmark = pytest.mark.usefixtures("key_env")
 
@@ -65,8 +65,8 @@ def test_concurrent_unrolls_of_one_key_get_one_answer(tmp_path: Path) -> None:
             )
 
         ra, rb = asyncio.run(both())
-        later = model_for("openai", srv, cache=True, cache_dir=str(tmp_path)).complete(
-            ask(), seed_index=0
+        later = complete(
+            model_for("openai", srv, cache=True, cache_dir=str(tmp_path)), ask(), seed_index=0
         )
     assert len(srv.calls) == 2  # both missed and both asked
     # the loser answers what the cache holds, as every later run will
@@ -84,8 +84,8 @@ def test_unreadable_entry_is_a_miss_and_is_replaced(tmp_path: Path) -> None:
             db.execute("INSERT INTO responses VALUES (?, ?, 0)", (key, '{"text": "ha'))
             db.execute("INSERT INTO responses VALUES ('other', '{\"surprise\": 1}', 0)")
             db.execute("INSERT INTO responses VALUES ('number', 42, 0)")
-        first = model.complete(ask(), seed_index=0)
-        again = model.complete(ask(), seed_index=0)
+        first = complete(model, ask(), seed_index=0)
+        again = complete(model, ask(), seed_index=0)
     assert (first.text, first.cached, again.text, again.cached) == ("fresh", False, "fresh", True)
     assert len(srv.calls) == 1
     cache = ResponseCache(tmp_path)

@@ -11,7 +11,7 @@ from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ToolCall, ToolSpec, Usage
 from agentbench.servers.scripted import Fault, Reply, ScriptedServer
 
-from .helpers import FAST, KEY_ENV, PROVIDERS, ask, config, model_for, wire_of
+from .helpers import FAST, KEY_ENV, PROVIDERS, ask, complete, config, model_for, wire_of
 
 TOOL = ToolCall(id="call_7", name="bash", arguments={"command": "sed -i 's/x/y/' f.py"})
 BASH = ToolSpec(
@@ -30,7 +30,7 @@ def test_text_reasoning_tool_calls_and_usage(provider: str, stream: bool) -> Non
     replies = [Reply(text="let me look", reasoning="think first", tool_calls=[TOOL], usage=usage)]
     with ScriptedServer.from_replies(replies) as srv:
         model = model_for(provider, srv, extra={"stream": stream})
-        resp = model.complete(ask("fix f.py", seed=3, tools=[BASH]))
+        resp = complete(model, ask("fix f.py", seed=3, tools=[BASH]))
     assert resp.text == "let me look"
     assert resp.tool_calls == [TOOL]
     assert resp.finish_reason == "tool_calls"
@@ -64,7 +64,7 @@ def test_request_settings_reach_the_wire(provider: str) -> None:
             Message(role="assistant", content="", tool_calls=[TOOL]),
             Message(role="tool", content="done", tool_call_id="call_7"),
         ]
-        model.complete(ModelRequest(model="ignored", messages=history, stop=["END"]))
+        complete(model, ModelRequest(model="ignored", messages=history, stop=["END"]))
     call = srv.calls[0]
     raw = call.raw
     assert raw["temperature"] == 0.7 and raw["top_p"] == 0.9
@@ -81,8 +81,8 @@ def test_request_settings_reach_the_wire(provider: str) -> None:
 
 def test_reasoning_budget_and_effort_on_the_wire() -> None:
     with ScriptedServer.from_replies([Reply(text="ok")]) as srv:
-        model_for("anthropic", srv, reasoning_budget=2000).complete(ask())
-        model_for("openai", srv, reasoning_effort="high").complete(ask())
+        complete(model_for("anthropic", srv, reasoning_budget=2000), ask())
+        complete(model_for("openai", srv, reasoning_effort="high"), ask())
     assert srv.calls[0].raw["thinking"] == {"type": "enabled", "budget_tokens": 2000}
     assert srv.calls[0].raw["max_tokens"] > 2000
     assert srv.calls[1].raw["reasoning_effort"] == "high"
@@ -104,7 +104,7 @@ def test_every_fault_is_retried_and_counted(provider: str, fault: Fault, stream:
     with ScriptedServer.from_replies([Reply(text="recovered")]) as srv:
         model = model_for(provider, srv, timeout_s=0.5, extra={"stream": stream})
         srv.inject(fault.model_copy(update={"count": 2}))
-        resp = model.complete(ask())
+        resp = complete(model, ask())
     assert resp.text == "recovered"
     assert resp.retries == 2
     assert srv.n_requests == 3 and len(srv.calls) == 1
@@ -122,7 +122,7 @@ def test_retry_after_is_honoured(provider: str) -> None:
         model = model_for(provider, srv)
         srv.inject(Fault(kind="429", retry_after=0.6))
         t0 = time.monotonic()
-        resp = model.complete(ask())
+        resp = complete(model, ask())
     assert resp.retries == 1
     # backoff alone is <= 0.05 s (FAST); only retry-after explains the wait
     assert times[0] - t0 >= 0.6
@@ -134,7 +134,7 @@ def test_exhausted_retries_raise_infra_error(provider: str) -> None:
         model = model_for(provider, srv, max_retries=2)
         srv.inject(Fault(kind="500", count=10))
         with pytest.raises(InfraError) as info:
-            model.complete(ask())
+            complete(model, ask())
     assert info.value.reason == "model_api"
     assert "gave up after 2 retries" in str(info.value)
     assert srv.n_requests == 3 and srv.calls == []
@@ -144,9 +144,9 @@ def test_no_retries_allowed_gives_up_at_the_first_fault(server: ScriptedServer) 
     model = model_for("openai", server, max_retries=0)
     server.inject(Fault(kind="drop"))
     with pytest.raises(InfraError, match="gave up after 0 retries"):
-        model.complete(ask())
+        complete(model, ask())
     assert server.n_requests == 1
-    assert model.complete(ask()).retries == 0
+    assert complete(model, ask()).retries == 0
 
 
 def test_retries_are_logged_with_reason(server: ScriptedServer) -> None:
@@ -156,7 +156,7 @@ def test_retries_are_logged_with_reason(server: ScriptedServer) -> None:
     server.inject(Fault(kind="429", retry_after=0.01))
     server.inject(Fault(kind="drop"))
     with structlog.testing.capture_logs() as logs:
-        model.complete(ask())
+        complete(model, ask())
     retries = [e for e in logs if e["event"] == "model_retry"]
     assert [e["reason"] for e in retries] == ["rate_limit", "connection"]
     assert [e["attempt"] for e in retries] == [1, 2]
@@ -171,7 +171,7 @@ def test_client_error_is_not_retried(server: ScriptedServer) -> None:
         retry_policy=FAST,
     )
     with pytest.raises(ModelRequestError) as info:
-        model.complete(ask())
+        complete(model, ask())
     assert info.value.status == 404 and server.n_requests == 0
 
 
@@ -204,10 +204,10 @@ def test_key_never_reaches_logs(
         for provider in PROVIDERS:
             model = model_for(provider, server, max_retries=1)
             server.inject(Fault(kind="429", retry_after=0.01))
-            model.complete(ask())
+            complete(model, ask())
             server.inject(Fault(kind="500", count=2))
             with pytest.raises(InfraError) as info:
-                model.complete(ask())
+                complete(model, ask())
             assert KEY not in str(info.value) and KEY not in repr(model)
     out, err = capfd.readouterr()
     assert logs and caplog.records
@@ -246,8 +246,8 @@ def test_scripted_provider_speaks_both_wires(server: ScriptedServer) -> None:
             provider="scripted", name="s", base_url=server.base_url, extra={"wire": "anthropic"}
         )
     )
-    assert oa.complete(ask()).text == "hello world"
-    assert an.complete(ask()).text == "hello world"
+    assert complete(oa, ask()).text == "hello world"
+    assert complete(an, ask()).text == "hello world"
     assert [c.api for c in server.calls] == ["openai", "anthropic"]
 
 
@@ -259,7 +259,7 @@ def test_anthropic_thinking_blocks_go_back_signed(stream: bool) -> None:
     ]
     with ScriptedServer.from_replies(replies) as srv:
         model = model_for("anthropic", srv, reasoning_budget=1024, extra={"stream": stream})
-        first = model.complete(ask("fix it", tools=[BASH]))
+        first = complete(model, ask("fix it", tools=[BASH]))
         history = [
             Message(role="user", content="fix it"),
             Message(
@@ -270,10 +270,10 @@ def test_anthropic_thinking_blocks_go_back_signed(stream: bool) -> None:
             ),
             Message(role="tool", content="f.py", tool_call_id=TOOL.id),
         ]
-        model.complete(ModelRequest(model="x", messages=history, tools=[BASH]))
+        complete(model, ModelRequest(model="x", messages=history, tools=[BASH]))
         # reasoning the model never produced is sent without a (made-up) thinking block
         history[1] = history[1].model_copy(update={"reasoning": "someone else's thoughts"})
-        model.complete(ModelRequest(model="x", messages=history, tools=[BASH]))
+        complete(model, ModelRequest(model="x", messages=history, tools=[BASH]))
     sent = srv.calls[1].raw["messages"][1]["content"]
     assert sent[0] == {
         "type": "thinking",

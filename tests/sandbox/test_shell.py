@@ -90,7 +90,7 @@ def test_pkill_bash_does_not_take_the_sandbox_down(sandbox: DockerSandbox) -> No
     assert sandbox.exec("pwd").output == "/tmp\n"
     # SIGKILL to every process it may signal: the worker dies (noticed within a second),
     # the supervisor is PID 1 and survives, and a fresh shell takes over.
-    sandbox.write_file("/tmp/keep.txt", "files survive")
+    sandbox.exec("printf 'files survive' > /tmp/keep.txt")
     r = sandbox.exec("pkill -9 bash; kill -9 -1; sleep 30", timeout=20)
     assert r.shell_restarted and r.exit_code == 137 and not r.timed_out
     assert sandbox.exec("cat /tmp/keep.txt").output == "files survive"
@@ -171,8 +171,8 @@ def test_twenty_sandboxes_from_threads_without_cross_talk(
                 r = sb.exec(f"echo $ME-{j}-$(pwd); seq 1 {50 + i}| tail -1")
                 if r.output != f"{i}-{j}-/tmp\n{50 + i}\n":
                     errors.append(f"{i}/{j}: {r.output!r}")
-            sb.write_file(f"/tmp/f{i}", f"file {i}")
-            if sb.read_file(f"/tmp/f{i}") != f"file {i}".encode():
+            sb.exec(f"printf 'file {i}' > /tmp/f{i}")
+            if sb.exec(f"cat /tmp/f{i}").output != f"file {i}":
                 errors.append(f"{i}: file mismatch")
         except Exception as exc:
             errors.append(f"{i}: {exc!r}")

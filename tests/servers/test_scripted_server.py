@@ -260,7 +260,7 @@ def test_yaml_script_rules(tmp_path: Path) -> None:
         "    reply: {text: saw the file}\n"
         "default: {text: no idea}\n"
     )
-    with ScriptedServer.from_script(str(path)) as srv:
+    with ScriptedServer(load_script(str(path))) as srv:
         c = _oa(srv)
         first = c.chat.completions.create(
             model="m", messages=[{"role": "user", "content": "please fix the bug"}]

@@ -131,8 +131,8 @@ def main_docker() -> None:
     import subprocess
 
     from analysis.test_scripted_sweep_docker import PLANS, TINY
+    from scripted_plans import replies_by_seed
 
-    from agentbench.servers.scripted import replies_by_seed
     from agentbench.store.runstore import RunStore
     from agentbench.view import paths
     from agentbench.view.runs import open_runs

@@ -142,11 +142,11 @@ def test_renamed_system_keeps_samples(tmp_path: Path) -> None:
 def test_mark_running_never_downgrades_done(tmp_path: Path) -> None:
     with RunStore.create(tmp_path / "run") as store:
         k = _key()
-        store.mark_running(k)
+        store.mark_running_async(k).result()
         assert store.get(k).status == SampleStatus.RUNNING
         assert store.done_keys() == set()
         store.put(_tests_result(k, [True]))
-        store.mark_running(k)
+        store.mark_running_async(k).result()
         assert store.get(k).status == SampleStatus.DONE
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scripted_plans import SUBMIT, replies_by_seed
+from scripted_plans import bash_reply as bash
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.records import ExitStatus, SampleKey, SampleStatus, TestOutcome
-from agentbench.servers.scripted import SUBMIT, Reply, ScriptedServer, replies_by_seed
-from agentbench.servers.scripted import bash_reply as bash
+from agentbench.servers.scripted import Reply, ScriptedServer
 from agentbench.tasks.registry import make_task
 from agentbench.tasks.swebench.task import SWEBenchTask
 from agentbench.trajectory import read_trajectory

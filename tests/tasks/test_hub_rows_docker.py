@@ -51,7 +51,7 @@ def test_row_with_image_and_eval_script_grades_without_a_suite(
     image = suite_task.image(inst)
     spec = grading.make_test_spec(inst, image, suite_task.dataset.suite)
     row = {
-        **inst.to_row(),
+        **inst.model_dump(exclude_none=True),  # test lists as real lists: the loader takes both
         "repo": "example/calc",
         "image": image,
         "eval_script": spec.eval_script,

@@ -70,7 +70,7 @@ def test_a_corrupt_trajectory_is_an_error_page_not_a_traceback(
     try:
         site = Site(runs)
         key = demo.keys[("alpha", 1)]
-        traj = run / runs[0].sample(key).trajectory_path  # type: ignore[union-attr, operator]
+        traj = run / runs[0].store.get(key).trajectory_path  # type: ignore[union-attr, operator]
         lines = traj.read_text().splitlines(keepends=True)
         lines[2] = '{"type": "action", <script>alert(1)</script>\n'
         traj.write_text("".join(lines))
@@ -86,13 +86,13 @@ def test_a_corrupt_trajectory_is_an_error_page_not_a_traceback(
         assert b"line 3: invalid JSON" in div.body
         # a torn last line (crash mid-write) is tolerated and said so
         key0 = demo.keys[("alpha", 0)]
-        t0 = run / runs[0].sample(key0).trajectory_path  # type: ignore[union-attr, operator]
+        t0 = run / runs[0].store.get(key0).trajectory_path  # type: ignore[union-attr, operator]
         t0.write_text(t0.read_text() + '{"type": "obs')
         torn = site.render(paths.trajectory(0, key0))
         assert torn.status == 200 and b"cut off mid-write" in torn.body
         # a trajectory written by a newer agentbench
         key3 = demo.keys[("alpha", 3)]
-        t3 = run / runs[0].sample(key3).trajectory_path  # type: ignore[union-attr, operator]
+        t3 = run / runs[0].store.get(key3).trajectory_path  # type: ignore[union-attr, operator]
         t3.write_text(t3.read_text().replace('"schema_version":1', '"schema_version":99', 1))
         newer = site.render(paths.trajectory(0, key3))
         assert newer.status == 422 and b"newer than this agentbench" in newer.body

@@ -30,7 +30,7 @@ def test_a_deeply_nested_trajectory_line_is_an_error_page(demo: DemoRun, tmp_pat
     runs = open_runs([run])
     try:
         key = demo.keys[("alpha", 1)]
-        traj = run / runs[0].sample(key).trajectory_path  # type: ignore[union-attr, operator]
+        traj = run / runs[0].store.get(key).trajectory_path  # type: ignore[union-attr, operator]
         lines = traj.read_text().splitlines(keepends=True)
         lines[1] = '{"type": "action", "arguments": ' + DEEP + "}\n"
         traj.write_text("".join(lines))

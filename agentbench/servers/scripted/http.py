@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -46,7 +46,6 @@ class Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     keep_alive: bool = True
-    _streaming: bool = field(default=False, repr=False)
 
     async def send(
         self,
@@ -73,7 +72,6 @@ class Connection:
         head = self._head(status, content_type, {"cache-control": "no-cache"})
         head.append("transfer-encoding: chunked")
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
-        self._streaming = True
 
     async def write_chunk(self, data: bytes) -> None:
         """Write one chunk of a streamed response."""
@@ -84,7 +82,6 @@ class Connection:
     async def end_stream(self) -> None:
         """Finish a chunked response."""
         self.writer.write(b"0\r\n\r\n")
-        self._streaming = False
         await self.writer.drain()
 
     def drop(self) -> None:

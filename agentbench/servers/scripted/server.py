@@ -61,13 +61,6 @@ class ScriptedServer:
         items = list(replies)
         return cls(lambda call: items[call.index % len(items)], **kw)
 
-    @classmethod
-    def from_script(cls, path: str, **kw: Any) -> ScriptedServer:
-        """A server driven by a YAML script of regex rules (see scripted.script)."""
-        from agentbench.servers.scripted.script import load_script
-
-        return cls(load_script(path), **kw)
-
     # ---------------------------------------------------------------- control
 
     @property

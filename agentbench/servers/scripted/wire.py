@@ -33,16 +33,6 @@ def _text_of(content: Any) -> str:
     return "".join(out)
 
 
-def _args(raw: Any) -> dict[str, Any] | str:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        parsed = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return str(raw)
-    return parsed if isinstance(parsed, dict) else str(raw)
-
-
 def parse_openai(body: dict[str, Any], index: int) -> ScriptedCall:
     """Normalise an OpenAI chat-completions request body."""
     msgs: list[Message] = []
@@ -53,7 +43,7 @@ def parse_openai(body: dict[str, Any], index: int) -> ScriptedCall:
             ToolCall(
                 id=tc.get("id", ""),
                 name=tc["function"]["name"],
-                arguments=_args(tc["function"].get("arguments")),
+                arguments=ToolCall.parse_arguments(tc["function"].get("arguments")),
             )
             for tc in m.get("tool_calls") or []
         ]
@@ -104,7 +94,7 @@ def parse_anthropic(body: dict[str, Any], headers: dict[str, str], index: int) -
                     ToolCall(
                         id=block.get("id", ""),
                         name=block.get("name", ""),
-                        arguments=_args(block.get("input")),
+                        arguments=ToolCall.parse_arguments(block.get("input")),
                     )
                 )
             elif kind == "tool_result":

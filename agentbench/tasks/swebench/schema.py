@@ -85,13 +85,6 @@ class SWEInstance(BaseModel):
         """Graded tests in outcome order: FAIL_TO_PASS then PASS_TO_PASS."""
         return [*self.FAIL_TO_PASS, *self.PASS_TO_PASS]
 
-    def to_row(self) -> dict[str, Any]:
-        """The row in the public schema (test lists JSON-encoded as on the hub)."""
-        d = self.model_dump(exclude_none=True)
-        d["FAIL_TO_PASS"] = json.dumps(self.FAIL_TO_PASS)
-        d["PASS_TO_PASS"] = json.dumps(self.PASS_TO_PASS)
-        return d
-
 
 def validate_row(row: Any, *, path: str, row_no: int) -> SWEInstance:
     """Validate one dataset row; a bad one raises DataError naming file, row and field."""

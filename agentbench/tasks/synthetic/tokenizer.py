@@ -82,14 +82,3 @@ def decode(tokens: torch.Tensor) -> torch.Tensor:
 def quantize(x: torch.Tensor) -> torch.Tensor:
     """Round values to the representable grid (decode after encode)."""
     return decode(encode(x))
-
-
-def sign_slot_mask(n_numbers: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Bool mask (n_numbers * 6,): True where a number's sign token sits."""
-    pos = torch.arange(n_numbers * NUM_LEN, device=device)
-    return (pos % NUM_LEN) == SIGN_SLOT
-
-
-def to_text(tokens: torch.Tensor) -> str:
-    """Human-readable form of one token row, for logs and error messages."""
-    return " ".join(VOCAB[int(t)] for t in tokens.reshape(-1))

@@ -111,10 +111,6 @@ class Trainer:
         self.gen = torch.Generator(device=self.device).manual_seed(hp.seed)
         self.step = 0
 
-    def train_step(self) -> float:
-        """One optimizer step on a fresh random batch; returns the batch loss (synchronises)."""
-        return float(self._step())
-
     def _step(self) -> torch.Tensor:
         lr = lr_at(self.hp, self.step)
         for group in self.opt.param_groups:

@@ -1,11 +1,11 @@
-"""Scripted agent plans: per-seed lists of tool-call replies, then submit."""
+"""Scripted agent plans for tests: per-seed lists of tool-call replies, then submit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
 from agentbench.records import ToolCall
-from agentbench.servers.scripted.types import Reply, ScriptedCall
+from agentbench.servers.scripted import Reply, ScriptedCall
 
 SUBMIT = Reply(text="done", tool_calls=[ToolCall(id="s", name="submit", arguments={})])
 
