@@ -248,3 +248,25 @@ def test_author_helper_round_trip(tmp_path: Path) -> None:
         "--issue", str(issue), "--created-at", row["created_at"],
     )  # fmt: skip
     assert _rows(suite) == [row]
+
+
+TINY_TIER = [row for name, row in _all_instances() if row["instance_id"].startswith("tinyops-")]
+
+
+@pytest.mark.parametrize("row", TINY_TIER, ids=[row["instance_id"] for row in TINY_TIER])
+def test_small_tier_issue_command_makes_the_gold_change(row: dict, rebuilt, tmp_path: Path) -> None:
+    """The demo's tier: the one `sed` line each issue quotes turns base_commit into the gold patch."""
+    (command,) = [ln for ln in row["problem_statement"].splitlines() if ln.startswith("sed -i ")]
+    source = rebuilt("agentbench-mini", row["repo"].split("/")[1])
+    work = tmp_path / "work"
+    _git(source, "worktree", "add", "-q", "--detach", str(work), row["base_commit"])
+    try:
+        subprocess.run(["bash", "-c", command], cwd=work, check=True)
+        made = _git(work, "diff")
+    finally:
+        _git(source, "worktree", "remove", "--force", str(work))
+
+    def changed(diff: str) -> list[str]:
+        return [ln for ln in diff.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+
+    assert changed(made) == changed(row["patch"]), made
