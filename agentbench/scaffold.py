@@ -178,7 +178,10 @@ class Scaffold(_Strict):
         """Hash of the behaviour-relevant config (templates included, source path left out)."""
         from agentbench.records import content_hash
 
-        return content_hash(self.model_dump(mode="json", exclude={"source"}))
+        doc = self.model_dump(mode="json", exclude={"source"})
+        if doc["submit_after"] is None:
+            del doc["submit_after"]  # added later: unset, the sample keys stay what they were
+        return content_hash(doc)
 
 
 _ENV = jinja2.Environment(

@@ -15,11 +15,12 @@ import pytest
 import yaml
 
 from agentbench.records import ExitStatus, SampleStatus
-from agentbench.servers.scripted import SUBMIT, ScriptedServer, bash_reply
+from agentbench.servers.scripted import ScriptedServer
 from agentbench.servers.scripted.types import Reply, ScriptedCall
 from agentbench.store.runstore import RunStore
 from agentbench.tasks.mc import MCTask
 from agentbench.tasks.mc.scripted import KnownDistributionResponder
+from tests.scripted_plans import SUBMIT, bash_reply
 
 ROOT = Path(__file__).resolve().parents[1]
 # No PYTHONPATH: a checkout on it would stand in for the installed package.
