@@ -43,19 +43,34 @@ def _bytes(b: float | None) -> str:
 
 def print_plan(plan: Plan, console: Console) -> None:
     """Print the plan: one row per system, then totals, wall time, disk and what is missing."""
-    t = Table(title=f"plan: {safe(plan.name)} → {safe(plan.run_dir)}", title_justify="left")
-    for col in ("system", "model", "samples", "in tok/sample", "out tok/sample",
-                "in tok total", "out tok total", "$ / Mtok in/out", "cost", "tokens from"):  # fmt: skip
-        t.add_column(col, overflow="fold")
+    cols = ("system", "model", "samples", "in tok/sample", "out tok/sample", "in tok total",
+            "out tok total", "$ / Mtok in/out", "cost", "tokens from")  # fmt: skip
+    rows = []
     for s in plan.systems:
         price = "unknown" if s.price is None else f"{s.price.input:g}/{s.price.output:g}"
-        t.add_row(
+        rows.append((
             safe(s.name), safe(s.model), "unknown" if s.samples is None else f"{s.samples:,}",
             _tok(s.input_tokens), _tok(s.output_tokens), _tok(s.total(s.input_tokens)),
             _tok(s.total(s.output_tokens)), price,
             ("≤ " if s.is_bound and s.cost_usd is not None else "") + _usd(s.cost_usd), safe(s.basis),
-        )  # fmt: skip
-    console.print(t)
+        ))  # fmt: skip
+    title = f"plan: {safe(plan.name)} → {safe(plan.run_dir)}"
+    if console.width >= 120:
+        t = Table(title=title, title_justify="left")
+        for col in cols:
+            t.add_column(col, overflow="fold")
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
+    else:  # ten columns do not fit a narrow terminal: one field a line, a block per system
+        console.print(title, highlight=False)
+        for row in rows:
+            t = Table.grid(padding=(0, 2))
+            t.add_column(style="bold", no_wrap=True)
+            t.add_column(overflow="fold")
+            for col, value in zip(cols, row, strict=True):
+                t.add_row(col, value)
+            console.print(t)
     for i in plan.tasks:
         n = "unknown" if i.n is None else f"{i.n:,}"
         console.print(

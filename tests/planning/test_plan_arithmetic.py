@@ -125,3 +125,15 @@ def test_plan_cli_on_a_paper_spec_and_unset_model(tmp_path: Path) -> None:
     assert "ANTHROPIC_API_KEY is not set" in r.stdout
     r = run_cli("plan", "agentbench/sweeps/paper/mmlu.yaml", cwd=root)
     assert r.returncode == 2 and "--set model=" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_plan_on_an_80_column_terminal_is_one_field_a_line(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    r = run_cli("plan", "agentbench/sweeps/paper/gpqa_diamond.yaml", "--set", "model=claude-sonnet-4-5",
+                cwd=root, env={"COLUMNS": "80", "ANTHROPIC_API_KEY": ""})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    fields = [ln for ln in lines if ln.startswith(("system ", "samples ", "cost ", "tokens from "))]
+    assert len(fields) == 4 * 3  # three budget systems, each in its own block
+    assert all(len(ln) <= 80 for ln in fields)
+    assert sum(ln.split()[-1] == "5,940" for ln in lines if ln.startswith("samples ")) == 3
