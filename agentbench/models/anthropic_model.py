@@ -53,9 +53,7 @@ def to_anthropic_messages(
                 blocks.extend(thinking(m) or [])
             if m.content:
                 blocks.append({"type": "text", "text": m.content})
-            for tc in m.tool_calls:
-                args = tc.arguments if isinstance(tc.arguments, dict) else {"_raw": tc.arguments}
-                blocks.append({"type": "tool_use", "id": tc.id, "name": tc.name, "input": args})
+            blocks.extend(tc.to_anthropic() for tc in m.tool_calls)
             out.append(
                 {"role": "assistant", "content": blocks or [{"type": "text", "text": "(empty)"}]}
             )

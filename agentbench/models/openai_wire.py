@@ -5,7 +5,6 @@ Shared by the openai SDK model and the litellm model (litellm answers in this fo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,19 +34,7 @@ def to_openai_messages(
             d["thinking_blocks"] = tb
         if m.role == "assistant" and m.tool_calls:
             d["content"] = m.content or None
-            d["tool_calls"] = [
-                {
-                    "id": tc.id,
-                    "type": "function",
-                    "function": {
-                        "name": tc.name,
-                        "arguments": tc.arguments
-                        if isinstance(tc.arguments, str)
-                        else json.dumps(tc.arguments),
-                    },
-                }
-                for tc in m.tool_calls
-            ]
+            d["tool_calls"] = [tc.to_openai() for tc in m.tool_calls]
         if m.role == "tool":
             d["tool_call_id"] = m.tool_call_id
         if m.name and m.role != "tool":
