@@ -90,8 +90,8 @@ def _reasoning_of(obj: Any) -> str | None:
     return None
 
 
-def _block(raw: Any) -> dict[str, Any] | None:
-    """One thinking block as it must go back: thinking+signature, or redacted data."""
+def resend_block(raw: Any) -> dict[str, Any] | None:
+    """A thinking block (SDK object or dict, either wire) as it must go back; None if not one."""
     kind = _get(raw, "type")
     if kind == "thinking":
         return {
@@ -131,7 +131,11 @@ def parse_completion(resp: Any) -> ModelResponse:
         finish_reason=_get(choice, "finish_reason"),
         model=_get(resp, "model"),
         provider_state=_state(
-            [b for raw in _get(msg, "thinking_blocks") or [] if (b := _block(raw)) is not None]
+            [
+                b
+                for raw in _get(msg, "thinking_blocks") or []
+                if (b := resend_block(raw)) is not None
+            ]
         ),
     )
 
@@ -176,7 +180,7 @@ class StreamAccumulator:
 
     def _add_block(self, raw: Any) -> None:
         """Fold one streamed thinking-block piece into its block."""
-        piece = _block(raw)
+        piece = resend_block(raw)
         if piece is None:
             return
         idx = _get(raw, "index")
