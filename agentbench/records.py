@@ -68,6 +68,20 @@ class ToolCall(Record):
             return str(raw)
         return parsed if isinstance(parsed, dict) else str(raw)
 
+    def to_openai(self) -> dict[str, Any]:
+        """This call as an OpenAI `tool_calls` entry (its arguments a JSON string)."""
+        args = self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments)
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": args},
+        }
+
+    def to_anthropic(self) -> dict[str, Any]:
+        """This call as an Anthropic `tool_use` block (unparsable arguments kept under `_raw`)."""
+        args = self.arguments if isinstance(self.arguments, dict) else {"_raw": self.arguments}
+        return {"type": "tool_use", "id": self.id, "name": self.name, "input": args}
+
 
 class ToolSpec(Record):
     """A tool offered to the model (JSON schema parameters)."""

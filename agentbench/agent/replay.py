@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -200,9 +201,7 @@ class ForkReport(Record):
 
 def _spread(k: int, results: list[ForkResult]) -> ForkSpread:
     ok = [r for r in results if r.error is None]
-    statuses: dict[str, int] = {}
-    for r in ok:
-        statuses[r.exit_status.value] = statuses.get(r.exit_status.value, 0) + 1
+    statuses = dict(Counter(r.exit_status.value for r in ok))
     sp = ForkSpread(
         fork_at=k,
         n=len(ok),

@@ -12,6 +12,7 @@ A sample that ended in an error has no outcome: it is MISSING with the error's m
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -226,9 +227,7 @@ def _kind_line(samples: list[SampleResult]) -> str:
     """What kind of outcome the log was read as, with counts per epoch."""
     widths = sorted({len(s.outcome.probs) for s in samples if isinstance(s.outcome, ChoiceOutcome)})
     n_tests = sum(1 for s in samples if isinstance(s.outcome, TestOutcome))
-    per = {}
-    for s in samples:
-        per[s.key.seed] = per.get(s.key.seed, 0) + 1
+    per = Counter(s.key.seed for s in samples)
     kinds = []
     if widths:
         kinds.append(f"multiple-choice with {'/'.join(map(str, widths))} options")

@@ -18,6 +18,7 @@ from typing import Any
 import anthropic
 
 from agentbench.models.client import ClientModel
+from agentbench.models.openai_wire import resend_block
 from agentbench.models.retry import MalformedResponse
 from agentbench.models.state import thinking_blocks_of
 from agentbench.records import Message, ModelRequest, ModelResponse, ToolCall, ToolSpec, Usage
@@ -53,9 +54,7 @@ def to_anthropic_messages(
                 blocks.extend(thinking(m) or [])
             if m.content:
                 blocks.append({"type": "text", "text": m.content})
-            for tc in m.tool_calls:
-                args = tc.arguments if isinstance(tc.arguments, dict) else {"_raw": tc.arguments}
-                blocks.append({"type": "tool_use", "id": tc.id, "name": tc.name, "input": args})
+            blocks.extend(tc.to_anthropic() for tc in m.tool_calls)
             out.append(
                 {"role": "assistant", "content": blocks or [{"type": "text", "text": "(empty)"}]}
             )
@@ -96,20 +95,6 @@ def parse_usage(u: Any) -> Usage:
     )
 
 
-def thinking_blocks(msg: Any) -> ThinkingBlocks:
-    """The signed (or redacted) thinking blocks of a message, as they must be sent back."""
-    out: ThinkingBlocks = []
-    for block in getattr(msg, "content", None) or []:
-        kind = getattr(block, "type", None)
-        if kind == "thinking":
-            out.append(
-                {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
-            )
-        elif kind == "redacted_thinking":
-            out.append({"type": "redacted_thinking", "data": block.data})
-    return out
-
-
 def parse_message(msg: Any) -> ModelResponse:
     """An Anthropic Message → ModelResponse (signed thinking blocks in provider_state)."""
     if getattr(msg, "content", None) is None:
@@ -128,7 +113,8 @@ def parse_message(msg: Any) -> ModelResponse:
                 )
             )
     state: dict[str, Any] = {}
-    if blocks := thinking_blocks(msg):
+    # the signed (or redacted) thinking blocks, as they must be sent back
+    if blocks := [b for raw in msg.content if (b := resend_block(raw)) is not None]:
         state["thinking_blocks"] = blocks
     if msg_id := getattr(msg, "id", None):
         state["id"] = msg_id

@@ -5,7 +5,6 @@ Shared by the openai SDK model and the litellm model (litellm answers in this fo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,19 +34,7 @@ def to_openai_messages(
             d["thinking_blocks"] = tb
         if m.role == "assistant" and m.tool_calls:
             d["content"] = m.content or None
-            d["tool_calls"] = [
-                {
-                    "id": tc.id,
-                    "type": "function",
-                    "function": {
-                        "name": tc.name,
-                        "arguments": tc.arguments
-                        if isinstance(tc.arguments, str)
-                        else json.dumps(tc.arguments),
-                    },
-                }
-                for tc in m.tool_calls
-            ]
+            d["tool_calls"] = [tc.to_openai() for tc in m.tool_calls]
         if m.role == "tool":
             d["tool_call_id"] = m.tool_call_id
         if m.name and m.role != "tool":
@@ -103,8 +90,8 @@ def _reasoning_of(obj: Any) -> str | None:
     return None
 
 
-def _block(raw: Any) -> dict[str, Any] | None:
-    """One thinking block as it must go back: thinking+signature, or redacted data."""
+def resend_block(raw: Any) -> dict[str, Any] | None:
+    """A thinking block (SDK object or dict, either wire) as it must go back; None if not one."""
     kind = _get(raw, "type")
     if kind == "thinking":
         return {
@@ -144,7 +131,11 @@ def parse_completion(resp: Any) -> ModelResponse:
         finish_reason=_get(choice, "finish_reason"),
         model=_get(resp, "model"),
         provider_state=_state(
-            [b for raw in _get(msg, "thinking_blocks") or [] if (b := _block(raw)) is not None]
+            [
+                b
+                for raw in _get(msg, "thinking_blocks") or []
+                if (b := resend_block(raw)) is not None
+            ]
         ),
     )
 
@@ -189,7 +180,7 @@ class StreamAccumulator:
 
     def _add_block(self, raw: Any) -> None:
         """Fold one streamed thinking-block piece into its block."""
-        piece = _block(raw)
+        piece = resend_block(raw)
         if piece is None:
             return
         idx = _get(raw, "index")

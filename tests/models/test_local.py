@@ -13,12 +13,12 @@ from agentbench.config import ModelConfig
 from agentbench.models.factory import make_model
 from agentbench.records import Message, ModelRequest, ToolCall
 from agentbench.scaffold import Scaffold, load_scaffold
+from agentbench.servers.embedded import process
 from agentbench.servers.embedded.process import (
     LOCAL_MODEL_NAME,
     LocalServer,
     ensure_local_server,
     find_gguf,
-    stop_local_server,
 )
 
 from .helpers import complete
@@ -45,8 +45,10 @@ def test_short_real_generation_through_make_model(monkeypatch: pytest.MonkeyPatc
             auto, ModelRequest(model="x", messages=[Message(role="user", content="Hi")])
         ).text
         assert ensure_local_server() == auto.base_url.removesuffix("/v1")  # started once
-    finally:
-        stop_local_server()
+    finally:  # stop the process-wide server so LocalServer() below can take its port
+        if (shared := process._shared) is not None:
+            process._shared = None
+            shared.stop()
     with LocalServer() as server:
         cfg = ModelConfig(
             provider="local",

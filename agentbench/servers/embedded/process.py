@@ -207,13 +207,3 @@ def ensure_local_server(port: int | None = None) -> str:
             atexit.register(server.stop)
             _shared = server
         return _shared.base_url
-
-
-def stop_local_server() -> None:
-    """Stop the process-wide embedded server, if this process started one."""
-    global _shared
-    with _shared_lock:
-        server, _shared = _shared, None
-    if server is not None:
-        atexit.unregister(server.stop)
-        server.stop()

@@ -147,21 +147,13 @@ def _openai_usage(u: Usage) -> dict[str, Any]:
     }
 
 
-def _openai_tool_calls(reply: Reply) -> list[dict[str, Any]]:
-    def fn(tc: ToolCall) -> dict[str, Any]:
-        args = tc.arguments if isinstance(tc.arguments, str) else json.dumps(tc.arguments)
-        return {"name": tc.name, "arguments": args}
-
-    return [{"id": tc.id, "type": "function", "function": fn(tc)} for tc in reply.tool_calls]
-
-
 def openai_body(reply: Reply, call: ScriptedCall) -> dict[str, Any]:
     """A complete chat.completion object."""
     msg: dict[str, Any] = {"role": "assistant", "content": reply.text}
     if reply.reasoning is not None:
         msg["reasoning_content"] = reply.reasoning
     if reply.tool_calls:
-        msg["tool_calls"] = _openai_tool_calls(reply)
+        msg["tool_calls"] = [tc.to_openai() for tc in reply.tool_calls]
     return {
         "id": f"chatcmpl-{call.index}",
         "object": "chat.completion",
@@ -193,7 +185,7 @@ def openai_stream(reply: Reply, call: ScriptedCall) -> Iterator[bytes]:
             yield chunk({"reasoning_content": piece})
     for piece in _pieces(reply.text):
         yield chunk({"content": piece})
-    for i, tc in enumerate(_openai_tool_calls(reply)):
+    for i, tc in enumerate(t.to_openai() for t in reply.tool_calls):
         args = tc["function"]["arguments"]
         fn = {"name": tc["function"]["name"], "arguments": ""}
         head = {"index": i, "id": tc["id"], "type": "function", "function": fn}
@@ -240,9 +232,7 @@ def _anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
     blocks.extend({"type": "redacted_thinking", "data": data} for data in reply.redacted)
     if reply.text or not reply.tool_calls:
         blocks.append({"type": "text", "text": reply.text})
-    for tc in reply.tool_calls:
-        args = tc.arguments if isinstance(tc.arguments, dict) else {"_raw": tc.arguments}
-        blocks.append({"type": "tool_use", "id": tc.id, "name": tc.name, "input": args})
+    blocks.extend(tc.to_anthropic() for tc in reply.tool_calls)
     return blocks
 
 
