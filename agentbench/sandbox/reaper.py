@@ -79,16 +79,13 @@ def reap_once(client: docker.DockerClient) -> None:
         if pid in _done_for_pid:
             return
         _done_for_pid.add(pid)
+    reap_orphans(client)
+
+
+def reap_orphans(client: docker.DockerClient | None = None) -> None:
+    """Remove containers left by dead agentbench processes; never fails the caller."""
     try:
         reap(client)
-    except Exception as exc:  # cleanup of others' leftovers must not stop this run
-        log.warning("reaping orphaned sandboxes failed", error=str(exc))
-
-
-def reap_orphans() -> None:
-    """Remove containers left by dead agentbench processes, before a run; never fails the caller."""
-    try:
-        reap()
     except EnvironmentProblem as exc:
         # no Docker engine: nothing can be orphaned; tasks that need Docker will say so
         log.debug("reaper_skipped", reason=str(exc))
