@@ -19,6 +19,7 @@ LEAVES = {
     "logging",
     "safeio",
     "safeyaml",
+    "rows",
     "textsafe",
     "exitstatus",
     "trajectory",
@@ -33,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "exitstatus": set(),
     "safeio": {"errors"},
     "safeyaml": {"errors"},
+    "rows": {"errors", "safeio"},
     "records": set(),  # pydantic only
     "trajectory": {"errors", "records", "safeio"},
     # a scaffold is config, read by config's hash and by agent, tasks and planning; it holds

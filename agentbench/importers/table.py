@@ -9,7 +9,6 @@ Without a length column the run has no length: reports skip the length grouping 
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Sequence
@@ -20,13 +19,12 @@ from agentbench.config import ModelConfig, SystemConfig
 from agentbench.errors import ConfigError, DataError
 from agentbench.importers.common import ImportSummary, summary
 from agentbench.records import ChoiceOutcome, ExitStatus, SampleKey, SampleResult, SampleStatus
-from agentbench.safeio import MAX_ENTRY_BYTES, MAX_JSON_DEPTH, InputLimitError, json_depth
+from agentbench.rows import read_rows
 from agentbench.store.runstore import RunStore
 
 SOURCE = "table"
 COLUMNS = ("question", "system", "seed", "answer", "target", "length", "options")
 REQUIRED = ("question", "system", "seed", "answer", "target")
-_FORMATS = {".csv": "csv", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet"}
 
 
 def column_map(pairs: Sequence[str]) -> dict[str, str]:
@@ -42,59 +40,6 @@ def column_map(pairs: Sequence[str]) -> dict[str, str]:
             )
         out[key] = name
     return out
-
-
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    """The table's rows as dicts (pyarrow reads each format); a broken file is one line."""
-    import pyarrow as pa
-
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(
-            f"unknown table format {path.suffix or '(no suffix)'!r}", path=str(path),
-            fix="name the file .csv, .jsonl or .parquet",
-        )  # fmt: skip
-    if not path.is_file():
-        raise DataError("no such file", path=str(path), fix="pass the answer table")
-    size = path.stat().st_size
-    if size > MAX_ENTRY_BYTES:
-        raise InputLimitError(
-            f"{size:,} bytes, over the {MAX_ENTRY_BYTES:,}-byte limit for a table", path=str(path),
-            fix="split the table, or raise the limit (agentbench.safeio)",
-        )  # fmt: skip
-    if fmt == "json":
-        # pyarrow's JSON reader recurses per level: a deeply nested line would crash it (SIGSEGV)
-        data = path.read_bytes()  # read once: checked here, parsed from memory below
-        depth = json_depth(data)
-        if depth > MAX_JSON_DEPTH:
-            raise InputLimitError(
-                f"JSON nested {depth} levels deep, over the limit of {MAX_JSON_DEPTH}",
-                path=str(path), fix="an answer table holds flat rows; check where it came from",
-            )  # fmt: skip
-    try:
-        if fmt == "csv":
-            import pyarrow.csv as pcsv
-
-            # every column as text: "007" stays a question id, "B" and "1" are read below
-            with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-                header = next(csv.reader(fh), [])
-            conv = pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
-            table = pcsv.read_csv(path, convert_options=conv)
-        elif fmt == "json":
-            import pyarrow.json as pjson
-
-            table = pjson.read_json(pa.BufferReader(data))
-        else:
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"cannot read the {fmt} table ({first[:200]})", path=str(path),
-            fix="check the file is complete and in the format its suffix says",
-        ) from None  # fmt: skip
-    return table.to_pylist()
 
 
 def _index(value: Any, n: int | None, where: str, col: str) -> int:
@@ -220,7 +165,7 @@ def read_table(
     cols = column_map(columns)
     if options is not None and options < 2:
         raise ConfigError(f"{options} options", field="--options", fix="pass 2 or more")
-    rows = _read_rows(p)
+    rows = read_rows(p)
     if not rows:
         raise DataError("the table has no rows", path=str(p), fix="pass a table of answers")
     missing = [cols[k] for k in REQUIRED if cols[k] not in rows[0]]

@@ -84,15 +84,15 @@ def test_bad_row_in_parquet(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
 def test_corrupt_files(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
     p = tmp_path / "c.jsonl"
     p.write_text(json.dumps(rows[0]) + "\n{broken\n")
-    with pytest.raises(DataError, match="row 2: invalid JSON"):
+    with pytest.raises(DataError, match="line 2: invalid JSON"):
         load_dataset(str(p))
     q = tmp_path / "c.parquet"
     q.write_bytes(b"PAR1 not really")
-    with pytest.raises(DataError, match="unreadable Parquet"):
+    with pytest.raises(DataError, match="cannot read the parquet file"):
         load_dataset(str(q))
     j = tmp_path / "c.json"
-    j.write_text(json.dumps({"rows": []}))
-    with pytest.raises(DataError, match="expected a JSON list"):
+    j.write_text(json.dumps({"rows": 3}))
+    with pytest.raises(DataError, match="expected a list of objects"):
         load_dataset(str(j))
     with pytest.raises(DataError, match="file not found"):
         load_dataset(str(tmp_path / "missing.jsonl"))

@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem
 from agentbench.logging import get_logger
 from agentbench.records import Record
-from agentbench.safeio import check_json_limits
+from agentbench.rows import SUFFIXES, read_rows
 from agentbench.tasks.mc.procedural import generate
 from agentbench.tasks.mc.questions import LETTERS, MCQuestion
 
@@ -55,7 +55,6 @@ MWE_CATEGORIES = (
     "wealth-seeking-inclination",
 )
 MWE_DIR = "advanced-ai-risk/human_generated_evals"
-_FILE_TYPES = (".json", ".jsonl", ".csv", ".parquet")
 
 
 class DatasetSpec(Record):
@@ -302,7 +301,7 @@ def _files(path: str) -> list[Path]:
     if any(ch in path for ch in "*?["):
         found = sorted(Path(p.anchor or ".").glob(str(p.relative_to(p.anchor or "."))))
     elif p.is_dir():
-        found = sorted(f for f in p.rglob("*") if f.suffix in _FILE_TYPES)
+        found = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES)
     elif p.exists():
         found = [p]
     else:
@@ -312,75 +311,12 @@ def _files(path: str) -> list[Path]:
     files = [f for f in found if f.is_file()]
     if not files:
         raise DataError(
-            "no dataset files (.json, .jsonl, .csv, .parquet) here",
+            f"no dataset files ({', '.join(SUFFIXES)}) here",
             path=path,
             field="dataset.path",
             fix="point it at a dataset file or folder",
         )
     return files
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of one JSON, JSONL, CSV or Parquet file as dicts (DataError when unreadable)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".jsonl":
-            rows = []
-            with open(path, encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    if line.strip():
-                        check_json_limits(line, source=f"{path}: line {n}")
-                        try:
-                            rows.append(json.loads(line))
-                        except ValueError:
-                            raise DataError(
-                                "invalid JSON",
-                                path=str(path),
-                                field=f"line {n}",
-                                fix="fix the line",
-                            ) from None
-            return _dicts(rows, path)
-        if suffix == ".json":
-            try:
-                text = path.read_text(encoding="utf-8")
-                check_json_limits(text, source=str(path))  # before json.loads can recurse
-                doc = json.loads(text)
-            except ValueError:
-                raise DataError("invalid JSON", path=str(path), fix="fix the file") from None
-            if isinstance(doc, dict):
-                doc = doc.get("data", doc.get("rows", doc.get("questions")))
-            return _dicts(doc, path)
-        if suffix == ".csv":
-            import pandas as pd
-
-            frame = pd.read_csv(path, dtype=object, keep_default_na=False)
-            return [
-                {k: (None if v == "" else v) for k, v in r.items()}
-                for r in frame.to_dict("records")
-            ]
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path).to_pylist()
-    except DataError:
-        raise
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"cannot read ({exc})", path=str(path), fix="check the file") from None
-    raise DataError(
-        f"unknown file type {suffix!r}",
-        path=str(path),
-        fix="use .json, .jsonl, .csv or .parquet",
-    )
-
-
-def _dicts(rows: Any, path: Path) -> list[dict[str, Any]]:
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise DataError(
-            "expected a list of objects (one per question)",
-            path=str(path),
-            fix="write one JSON object per row",
-        )
-    return rows
 
 
 def _from_rows(

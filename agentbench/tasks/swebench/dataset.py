@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -11,7 +10,7 @@ from typing import Any
 
 from agentbench.errors import ConfigError, DataError, EnvironmentProblem
 from agentbench.logging import get_logger
-from agentbench.safeio import check_json_limits
+from agentbench.rows import SUFFIXES, read_rows
 from agentbench.tasks.swebench.schema import SWEInstance, validate_row
 from agentbench.tasks.swebench.suites import Suite, find_suite
 
@@ -36,7 +35,6 @@ HUB_NAMES = frozenset(
         "SWE-bench/SWE-bench_Verified",
     ]
 )
-LOCAL_SUFFIXES = (".json", ".jsonl", ".parquet")
 
 
 class Dataset:
@@ -56,13 +54,11 @@ def load_dataset(source: str, *, split: str = "test") -> Dataset:
     """Resolve `source` (hub name, suite name/folder, or local file) and validate every row."""
     suite = find_suite(source)
     if suite is not None:
-        rows = list(_read_jsonl(suite.instances_path))
+        rows = read_rows(suite.instances_path)
         return Dataset(suite.name, _validate(rows, str(suite.instances_path)), suite)
     path = Path(source)
-    if path.suffix in LOCAL_SUFFIXES:
-        if not path.is_file():
-            raise DataError("file not found", path=source, fix="check the dataset path")
-        return Dataset(source, _validate(_read_local(path), source), None)
+    if path.suffix in SUFFIXES:
+        return Dataset(source, _validate(read_rows(path), source), None)
     hub = HUB_ALIASES.get(source.lower(), source)
     if hub in HUB_NAMES or ("/" in hub and not path.exists()):
         return Dataset(hub, _validate(_read_hub(hub, split), f"{hub}[{split}]"), None)
@@ -70,7 +66,7 @@ def load_dataset(source: str, *, split: str = "test") -> Dataset:
         f"unknown dataset {source!r}",
         field="dataset",
         fix="use a hub name (princeton-nlp/SWE-bench_Lite ...), a bundled suite "
-        "(agentbench-mini), a suite folder, or a .json/.jsonl/.parquet file",
+        f"(agentbench-mini), a suite folder, or a file ({', '.join(SUFFIXES)})",
     )
 
 
@@ -91,71 +87,6 @@ def _validate(rows: Iterable[Any], path: str) -> list[SWEInstance]:
         # an empty file would run a sweep of nothing and report nothing, silently
         raise DataError("no rows", path=path, fix="the dataset is empty: add SWE-bench rows")
     return out
-
-
-def _read_local(path: Path) -> list[Any]:
-    if path.suffix == ".jsonl":
-        return list(_read_jsonl(path))
-    if path.suffix == ".json":
-        try:
-            text = path.read_text(encoding="utf-8")
-            check_json_limits(text, source=str(path))  # before json.loads can recurse
-            data = json.loads(text)
-        except OSError as exc:
-            raise DataError(
-                f"cannot read ({exc.strerror or exc})", path=str(path), fix="check the dataset path"
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(
-                f"invalid JSON ({exc})", path=str(path), fix="write a JSON list of rows"
-            ) from None
-        if isinstance(data, dict) and isinstance(data.get("instances"), list):
-            data = data["instances"]
-        if not isinstance(data, list):
-            raise DataError(
-                "expected a JSON list of rows", path=str(path), fix="write a JSON list of rows"
-            )
-        return data
-    return _read_parquet(path)
-
-
-def _read_jsonl(path: Path) -> Iterable[Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError("file not found", path=str(path), fix="check the dataset path") from None
-    except OSError as exc:
-        raise DataError(
-            f"cannot read ({exc.strerror or exc})", path=str(path), fix="check the dataset path"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"not UTF-8 text ({exc.reason})", path=str(path), fix="re-export the file as UTF-8"
-        ) from None
-    n = 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        n += 1
-        check_json_limits(line, source=f"{path}: row {n}")  # before json.loads can recurse
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f"row {n}: invalid JSON ({exc.msg})", path=str(path), fix="one JSON object per line"
-            ) from None
-
-
-def _read_parquet(path: Path) -> list[Any]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_table(path).to_pylist()
-    except (pa.ArrowException, OSError) as exc:
-        raise DataError(
-            f"unreadable Parquet ({exc})", path=str(path), fix="re-export the file"
-        ) from None
 
 
 def _read_hub(name: str, split: str) -> list[Any]:
