@@ -21,6 +21,7 @@ from agentbench.importers.common import ImportSummary, summary
 from agentbench.records import ChoiceOutcome, ExitStatus, SampleKey, SampleResult, SampleStatus
 from agentbench.rows import read_rows
 from agentbench.store.runstore import RunStore
+from agentbench.tasks.mc.questions import option_index
 
 SOURCE = "table"
 COLUMNS = ("question", "system", "seed", "answer", "target", "length", "options")
@@ -40,30 +41,6 @@ def column_map(pairs: Sequence[str]) -> dict[str, str]:
             )
         out[key] = name
     return out
-
-
-def _index(value: Any, n: int | None, where: str, col: str) -> int:
-    """An option letter or 0-based index → index; outside the options is a one-line error."""
-    idx: int | None = None
-    if isinstance(value, bool):
-        idx = None
-    elif isinstance(value, int):
-        idx = value
-    elif isinstance(value, float) and value.is_integer():
-        idx = int(value)
-    elif isinstance(value, str):
-        s = value.strip().strip("()").strip()
-        if s.isdigit():
-            idx = int(s)
-        elif len(s) == 1 and s.isalpha() and s.isascii():
-            idx = ord(s.upper()) - 65
-    if idx is None or idx < 0 or (n is not None and idx >= n):
-        opts = "" if n is None else f" (options A-{chr(64 + n)} or 0-{n - 1})"
-        raise DataError(
-            f"{value!r} is not an option{opts}", path=where, field=col,
-            fix="answers and targets are option letters, 0-based indices or probability vectors",
-        )  # fmt: skip
-    return idx
 
 
 def _vector(value: Any) -> list[float] | None:
@@ -116,7 +93,7 @@ def _outcome(
                 f"probabilities {vec} do not sum to 1", path=where, field=cols["answer"],
                 fix="give a distribution over the options (non-negative, summing to 1)",
             )  # fmt: skip
-        target = _index(row.get(cols["target"]), n, where, cols["target"])
+        target = option_index(row.get(cols["target"]), n, where=where, field=cols["target"])
         probs = [x / total for x in vec]
         return ChoiceOutcome(probs=probs, target=target, answer_text=str(raw)), True
     if n is None:
@@ -125,10 +102,10 @@ def _outcome(
             field=cols["answer"],
             fix="pass --options N, map an options column, or give probability vectors",
         )  # fmt: skip
-    target = _index(row.get(cols["target"]), n, where, cols["target"])
+    target = option_index(row.get(cols["target"]), n, where=where, field=cols["target"])
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return ChoiceOutcome(probs=[1.0 / n] * n, target=target, parsed=False), False
-    a = _index(raw, n, where, cols["answer"])
+    a = option_index(raw, n, where=where, field=cols["answer"])
     probs = [0.0] * n
     probs[a] = 1.0
     return ChoiceOutcome(probs=probs, target=target, answer_text=str(raw)), True

@@ -110,7 +110,7 @@ def test_parquet_with_indices_and_an_options_column(tmp_path: Path) -> None:
     ("case", "expect"),
     [
         ("missing_column", "no column target"),
-        ("unknown_letter", "'E' is not an option (options A-D or 0-3)"),
+        ("unknown_letter", "'E' is not an option (A-D or 0-3)"),
         ("duplicate", "seed 0 again (first at row 2)"),
         ("no_options", "cannot tell how many options"),
         ("truncated_parquet", "cannot read the parquet file"),

@@ -80,7 +80,7 @@ def test_bad_row_names_file_row_and_field(tmp_path: Path) -> None:
 
 def test_answer_out_of_range_and_corrupt_files(tmp_path: Path) -> None:
     bad = [{"question": "q", "choices": ["a", "b"], "answer": 5}]
-    with pytest.raises(DataError, match="answer 5 is not an option index"):
+    with pytest.raises(DataError, match=r"5 is not an option \(A-B or 0-1\)"):
         load_questions(DatasetSpec(source="mmlu", path=str(write_rows(tmp_path / "a.json", bad))))
     broken = tmp_path / "b.jsonl"
     broken.write_text('{"question": "q"}\n{not json\n')

@@ -25,7 +25,7 @@ from agentbench.logging import get_logger
 from agentbench.records import Record
 from agentbench.rows import SUFFIXES, read_rows
 from agentbench.tasks.mc.procedural import generate
-from agentbench.tasks.mc.questions import LETTERS, MCQuestion
+from agentbench.tasks.mc.questions import LETTERS, MCQuestion, option_index
 
 log = get_logger(__name__)
 
@@ -169,29 +169,11 @@ def _choices(row: dict[str, Any], where: str) -> list[str]:
     )
 
 
-def _answer_index(value: Any, n: int, where: str, field: str) -> int:
-    if isinstance(value, str):
-        v = value.strip().strip("()").strip()
-        if len(v) == 1 and v.upper() in LETTERS[:n]:
-            return LETTERS.index(v.upper())
-        if v.isdigit():
-            value = int(v)
-    is_int = isinstance(value, int | float) and not isinstance(value, bool) and int(value) == value
-    if is_int and 0 <= int(value) < n:
-        return int(value)
-    raise DataError(
-        f"answer {value!r} is not an option index 0..{n - 1} or a letter",
-        path=where,
-        field=field,
-        fix="use the cais/mmlu schema (answer is the 0-based index)",
-    )
-
-
 def mmlu_question(row: dict[str, Any], index: int, where: str, split: str = "") -> MCQuestion:
     """A cais/mmlu row (question, subject, choices, answer) → question."""
     options = _choices(row, where)
     subject = str(row.get("subject") or "").strip()
-    target = _answer_index(_req(row, "answer", where), len(options), where, "answer")
+    target = option_index(_req(row, "answer", where), len(options), where=where, field="answer")
     tag = f"{subject or 'mmlu'}-{split}" if split else subject or "mmlu"
     return MCQuestion(
         id=str(row.get("id") or f"{tag}-{index:05d}"),
@@ -240,16 +222,14 @@ def mwe_question(
 ) -> MCQuestion:
     """A Model-Written Evals row (question, answer_matching_behavior, ...not_matching...)."""
     stem, options = parse_mwe_question(_text(row, "question", where), where)
-    match = _answer_index(
-        _req(row, "answer_matching_behavior", where),
-        len(options),
-        where,
-        "answer_matching_behavior",
-    )
+    field = "answer_matching_behavior"
+    match = option_index(_req(row, field, where), len(options), where=where, field=field)
     if "answer_not_matching_behavior" in row and row["answer_not_matching_behavior"] is not None:
         raw = row["answer_not_matching_behavior"]
         raw = raw[0] if isinstance(raw, list) and raw else raw  # some subsets list them
-        not_match = _answer_index(raw, len(options), where, "answer_not_matching_behavior")
+        not_match = option_index(
+            raw, len(options), where=where, field="answer_not_matching_behavior"
+        )
     elif len(options) == 2:
         not_match = 1 - match
     else:
@@ -287,7 +267,7 @@ def generic_question(row: dict[str, Any], index: int, where: str) -> MCQuestion:
         id=str(row.get("id") or f"q-{index:05d}"),
         question=_text(row, "question", where),
         options=[str(o) for o in options],
-        target=_answer_index(_req(row, "target", where), len(options), where, "target"),
+        target=option_index(_req(row, "target", where), len(options), where=where, field="target"),
         subject=str(row.get("subject") or ""),
         source=str(row.get("source") or "file"),
     )
