@@ -54,8 +54,13 @@ def loads_json(
     check_json_limits(data, source=source, max_depth=max_depth, max_bytes=max_bytes)
     try:
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"not valid JSON ({exc})", path=source, fix="re-export the file") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", path=source,
+            fix="the file is truncated or not in the format expected",
+        ) from None  # fmt: skip
+    except UnicodeDecodeError:
+        raise DataError("not UTF-8 text", path=source, fix="re-export the file as UTF-8") from None
 
 
 def check_json_limits(

@@ -1,8 +1,7 @@
-"""What every importer shares: reading JSON with one-line errors, and an all-or-nothing write."""
+"""What every importer shares: fields with one-line errors, an all-or-nothing write, a summary."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from pydantic import Field
 from agentbench.config import SystemConfig
 from agentbench.errors import DataError
 from agentbench.records import Record, SampleResult, SampleStatus
-from agentbench.safeio import check_json_limits
 from agentbench.store.runstore import RunStore
 
 
@@ -30,21 +28,6 @@ class ImportSummary(Record):
     n_unchanged: int = 0  # graded "unchanged" (limit hit or no patch; METHODS.md §2b)
     seeds: list[int] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-
-
-def load_json(text: str | bytes, where: str) -> Any:
-    """Parse JSON; a syntax error is a DataError naming the file and the position."""
-    check_json_limits(text, source=where)  # json.loads would recurse into a RecursionError
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
-            path=where,
-            fix="the file is truncated or not the tool's output",
-        ) from None
-    except UnicodeDecodeError:
-        raise DataError("not UTF-8 text", path=where, fix="pass the tool's JSON output") from None
 
 
 def field(obj: Any, path: str, where: str, kind: type | tuple[type, ...] | None = None) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 
 from agentbench.config import LimitsConfig, ModelConfig, SystemConfig
 from agentbench.errors import DataError
-from agentbench.importers.common import ImportSummary, field, load_json, summary, write_import
+from agentbench.importers.common import ImportSummary, field, summary, write_import
 from agentbench.importers.patchtraj import write_patch_trajectory
 from agentbench.importers.swebench_harness import F2P, P2P, dataset_rows
 from agentbench.records import (
@@ -30,6 +30,7 @@ from agentbench.records import (
     SampleStatus,
     TestOutcome,
 )
+from agentbench.safeio import loads_json
 from agentbench.store.runstore import RunStore
 from agentbench.store.schema import DB_NAME
 
@@ -87,7 +88,7 @@ def _reports(reports: Path | None) -> dict[str, tuple[dict[str, Any], str]]:
     )
     out: dict[str, tuple[dict[str, Any], str]] = {}
     for f in files:
-        data = load_json(f.read_bytes(), str(f))
+        data = loads_json(f.read_bytes(), source=str(f))
         if not isinstance(data, dict) or not data:
             raise DataError(
                 "expected {instance_id: report}", path=str(f), fix="pass SWE-bench report.json"
@@ -110,7 +111,7 @@ def _preds(trajs: Path) -> dict[str, str | None]:
         f = trajs.parent.parent / "preds.json"  # <output>/<iid>/<iid>.traj.json
     if not f.is_file():
         return {}
-    data = load_json(f.read_bytes(), str(f))
+    data = loads_json(f.read_bytes(), source=str(f))
     if not isinstance(data, dict):
         raise DataError(
             "expected {instance_id: {model_patch: ...}}",
@@ -238,7 +239,7 @@ def import_minisweagent(
     models: set[str] = set()
     cfg: dict[str, Any] = {}
     for f in files:
-        data = load_json(f.read_bytes(), str(f))
+        data = loads_json(f.read_bytes(), source=str(f))
         fmt = field(data, "trajectory_format", str(f), str)
         if not fmt.startswith("mini-swe-agent"):
             raise DataError(

@@ -17,9 +17,10 @@ from typing import Any
 
 from agentbench.config import ModelConfig, SystemConfig
 from agentbench.errors import DataError
-from agentbench.importers.common import ImportSummary, load_json, summary, write_import
+from agentbench.importers.common import ImportSummary, summary, write_import
 from agentbench.importers.patchtraj import write_patch_trajectory
 from agentbench.records import ExitStatus, SampleKey, SampleResult, SampleStatus, TestOutcome
+from agentbench.safeio import loads_json
 from agentbench.tasks.swebench.evalscript import APPLY_PATCH_FAIL
 from agentbench.tasks.swebench.grading import REPO_PARSERS, UngradableLog, outcome_from_log
 from agentbench.tasks.swebench.schema import SWEInstance
@@ -75,10 +76,12 @@ def dataset_rows(path: Path | None) -> dict[str, DatasetRow]:
         return {}
     text = _read(path)
     if text.lstrip().startswith("["):
-        rows = load_json(text, str(path))
+        rows = loads_json(text, source=str(path))
     else:
         rows = [
-            load_json(ln, f"{path}:{i + 1}") for i, ln in enumerate(text.splitlines()) if ln.strip()
+            loads_json(ln, source=f"{path}:{i + 1}")
+            for i, ln in enumerate(text.splitlines())
+            if ln.strip()
         ]
     out = {}
     for i, row in enumerate(rows):
@@ -87,7 +90,7 @@ def dataset_rows(path: Path | None) -> dict[str, DatasetRow]:
         for name in (F2P, P2P):
             v = row.get(name) if isinstance(row, dict) else None
             if isinstance(v, str):  # the hub stores these as JSON text
-                v = load_json(v, f"{where}: {name}")
+                v = loads_json(v, source=f"{where}: {name}")
             if not isinstance(v, list) or not isinstance(row.get("instance_id"), str):
                 raise DataError(
                     "not a SWE-bench row", path=where, field=name, fix="pass SWE-bench rows"
@@ -122,7 +125,7 @@ def _parser(iid: str, row: DatasetRow, where: Path) -> str:
 
 def _report_entry(path: Path, iid: str) -> dict[str, Any]:
     """The instance's entry in report.json, checked."""
-    data = load_json(_read(path), str(path))
+    data = loads_json(_read(path), source=str(path))
     entry = data.get(iid) if isinstance(data, dict) else None
     if not isinstance(entry, dict) or not isinstance(entry.get("resolved"), bool):
         raise DataError(
