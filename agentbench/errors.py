@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 
 class UserError(Exception):
     """Bad input or environment; the CLI prints its message on one line and exits non-zero."""
@@ -51,6 +53,16 @@ class InfraError(Exception):
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
         super().__init__(f"{reason}: {message}")
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str, str]:
+    """(dotted key, message, pydantic error type) of a validation error's first problem.
+
+    A misspelt key also makes its correct twin "missing", so an unknown key is named first.
+    """
+    errs = exc.errors()
+    e = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
+    return ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "), e["type"]
 
 
 def make_dir(path: Path, *, what: str, fix: str) -> Path:

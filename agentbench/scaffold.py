@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agentbench.config import LimitsConfig
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, first_problem
 
 # Package data: the same folder in a checkout and in an installed wheel.
 SCAFFOLDS_DIR = Path(__file__).resolve().parent / "scaffolds"
@@ -292,19 +292,11 @@ def validate_scaffold(raw: dict[str, Any], source: str) -> Scaffold:
     try:
         return Scaffold.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-            # our validators prefix the message with the key they are about
-            if ": " in msg and not loc:
-                loc, msg = msg.split(": ", 1)
-        fix = (
-            "remove it (see agentbench/scaffolds/bash-react.yaml for the keys)"
-            if err["type"] == "extra_forbidden"
-            else "see agentbench/scaffolds/bash-react.yaml"
-        )
+        loc, msg, kind = first_problem(exc)
+        if kind == "value_error" and ": " in msg and not loc:
+            loc, msg = msg.split(": ", 1)  # our validators prefix the message with their key
+        fix = "see agentbench/scaffolds/bash-react.yaml"
+        fix = f"remove it ({fix} for the keys)" if kind == "extra_forbidden" else fix
         raise ConfigError(msg, path=source, field=loc or None, fix=fix) from None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentbench.config import ModelConfig
-from agentbench.errors import DataError
+from agentbench.errors import DataError, first_problem
 from agentbench.models.client import RESERVED_EXTRA
 
 # ModelConfig fields that say what the model is and how it samples: safe to take from a file
@@ -91,10 +91,6 @@ class RecordedModel:
         try:
             return ModelConfig.model_validate(fields)
         except ValidationError as exc:
-            e = exc.errors()[0]
-            raise DataError(
-                e["msg"],
-                path=self.source,
-                field="start.system_config.model." + ".".join(map(str, e["loc"])),
-                fix="pass --model-config",
-            ) from None
+            loc, msg, _ = first_problem(exc)
+            field = f"start.system_config.model.{loc}"
+            raise DataError(msg, path=self.source, field=field, fix="pass --model-config") from None

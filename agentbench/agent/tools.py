@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agentbench.errors import first_problem
 from agentbench.records import ToolSpec
 
 
@@ -130,10 +131,8 @@ def validate_arguments(
     try:
         parsed = model.model_validate(arguments)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        loc = ".".join(str(p) for p in e["loc"]) or "arguments"
-        msg = e["msg"].removeprefix("Value error, ")
-        raise FormatError(f"tool {name!r}: {loc}: {msg}", tool_call_id) from None
+        loc, msg, _ = first_problem(exc)
+        raise FormatError(f"tool {name!r}: {loc or 'arguments'}: {msg}", tool_call_id) from None
     return Action(name, parsed.model_dump(exclude_none=True), tool_call_id)
 
 

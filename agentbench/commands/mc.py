@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from agentbench.errors import ConfigError, DataError, EnvironmentProblem
+from agentbench.errors import ConfigError, DataError, EnvironmentProblem, first_problem
 
 if TYPE_CHECKING:
     from agentbench.config import ModelConfig
@@ -272,9 +272,9 @@ def questions(
         )  # fmt: skip
     except ValidationError as exc:
         # name the option the user typed, not the first line of pydantic's dump
-        e = exc.errors()[0]
-        opt = "--" + str(e["loc"][0]).replace("_", "-") if e["loc"] else "--source"
-        raise ConfigError(e["msg"], field=opt, fix="see agentbench mc questions --help") from None
+        loc, msg, _ = first_problem(exc)
+        opt = "--" + loc.split(".")[0].replace("_", "-") if loc else "--source"
+        raise ConfigError(msg, field=opt, fix="see agentbench mc questions --help") from None
     qs = load_questions(spec)
     out.print(f"{len(qs)} questions")
     for q in qs[:limit]:

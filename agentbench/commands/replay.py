@@ -36,7 +36,7 @@ def _load_model_config(
 
     from agentbench.agent.recorded_model import RecordedModel
     from agentbench.config import ModelConfig
-    from agentbench.errors import ConfigError
+    from agentbench.errors import ConfigError, first_problem
     from agentbench.safeyaml import load_yaml
 
     if path is None:
@@ -70,11 +70,9 @@ def _load_model_config(
     try:
         return ModelConfig.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        raise ConfigError(
-            e["msg"], path=str(path), field=".".join(map(str, e["loc"])) or None,
-            fix="see agentbench/config.py ModelConfig",
-        ) from None  # fmt: skip
+        loc, msg, _ = first_problem(exc)
+        fix = "see agentbench/config.py ModelConfig"
+        raise ConfigError(msg, path=str(path), field=loc or None, fix=fix) from None
 
 
 @app.command("replay")

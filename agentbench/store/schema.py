@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentbench.errors import DataError
+from agentbench.errors import DataError, first_problem
 from agentbench.records import ChoiceOutcome, Record, TestOutcome, VectorOutcome
 
 STORE_SCHEMA_VERSION = 1
@@ -164,9 +164,8 @@ def parsed_record(model: Any, blob: str, where: str) -> Any:
     try:
         return model.model_validate_json(blob)  # pydantic's parser caps nesting itself
     except ValidationError as exc:
-        e = exc.errors()[0]
         raise DataError(
-            f"{where}: {e['msg']}",
+            f"{where}: {first_problem(exc)[1]}",
             path=DB_NAME,
             fix="the run store is corrupt or was edited by hand; re-create the run",
         ) from None

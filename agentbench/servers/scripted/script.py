@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, first_problem
 from agentbench.records import Record
 from agentbench.servers.scripted.types import Reply, ScriptedCall
 
@@ -80,14 +80,9 @@ def load_script(path: str | Path) -> ScriptResponder:
     try:
         script = Script.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(
-            err["msg"],
-            path=str(p),
-            field=field,
-            fix="see agentbench.servers.scripted.script for the format",
-        ) from exc
+        loc, msg, _ = first_problem(exc)
+        fix = "see agentbench.servers.scripted.script for the format"
+        raise ConfigError(msg, path=str(p), field=loc or None, fix=fix) from None
     for i, rule in enumerate(script.rules):
         try:
             re.compile(rule.match)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, first_problem
 from agentbench.models.base import Model
 from agentbench.records import (
     ChoiceOutcome,
@@ -67,15 +67,10 @@ def parse_spec(spec: dict[str, Any]) -> MCTaskSpec:
     try:
         return MCTaskSpec.model_validate(spec)
     except ValidationError as exc:
-        errs = exc.errors()
-        err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
-        field = "tasks." + ".".join(str(p) for p in err["loc"]) if err["loc"] else "tasks"
-        fix = (
-            "remove it or fix its spelling"
-            if err["type"] == "extra_forbidden"
-            else ("see docs in agentbench/tasks/mc/task.py (MCTaskSpec)")
-        )
-        raise ConfigError(err["msg"], field=field, fix=fix) from None
+        loc, msg, kind = first_problem(exc)
+        fix = "remove it or fix its spelling" if kind == "extra_forbidden" else None
+        fix = fix or "see docs in agentbench/tasks/mc/task.py (MCTaskSpec)"
+        raise ConfigError(msg, field=f"tasks.{loc}" if loc else "tasks", fix=fix) from None
 
 
 def reasoning_length(resp: ModelResponse) -> float:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentbench.errors import DataError
+from agentbench.errors import DataError, first_problem
 
 # The fields every SWE-bench / Lite / Verified row carries; others (difficulty, image,
 # eval_script, log_parser ...) are optional extras some variants add.
@@ -97,12 +97,11 @@ def validate_row(row: Any, *, path: str, row_no: int) -> SWEInstance:
     try:
         return SWEInstance.model_validate(row)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "?"
+        loc, msg, _ = first_problem(exc)
         ident = row.get("instance_id")
         where = f"row {row_no}" + (f" ({ident})" if isinstance(ident, str) else "")
         raise DataError(
-            f"{where}: field {field}: {err['msg']}",
+            f"{where}: field {loc or '?'}: {msg}",
             path=path,
             fix=f"fix the row; required fields are {', '.join(REQUIRED_FIELDS)}",
         ) from None

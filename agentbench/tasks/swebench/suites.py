@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agentbench.errors import ConfigError, DataError
+from agentbench.errors import ConfigError, DataError, first_problem
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -106,12 +106,11 @@ def load_suite(yml: Path) -> Suite:
     try:
         cfg = SuiteConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
+        loc, msg, _ = first_problem(exc)
         raise ConfigError(
-            err["msg"],
+            msg,
             path=str(yml),
-            field=field,
+            field=loc or None,
             fix="suite.yaml keys: name, description, repos.<repo>.{history, test_cmd, log_parser, env_setup}",
         ) from None
     return Suite(yml.parent, cfg)

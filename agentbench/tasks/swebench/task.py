@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError, InfraError, UserError
+from agentbench.errors import ConfigError, InfraError, UserError, first_problem
 from agentbench.logging import get_logger
 from agentbench.records import (
     LIMIT_STATUSES,
@@ -90,15 +90,9 @@ class SWEBenchTask(Task):
         try:
             parsed = SWEBenchTaskSpec.model_validate(spec)
         except ValidationError as exc:
-            errs = exc.errors()
-            # a misspelt key also makes its correct twin "missing": name the typo first
-            err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
-            field = "tasks." + ".".join(str(p) for p in err["loc"])
-            raise ConfigError(
-                err["msg"],
-                field=field,
-                fix=f"valid keys: {', '.join(SWEBenchTaskSpec.model_fields)}",
-            ) from None
+            loc, msg, _ = first_problem(exc)
+            fix = f"valid keys: {', '.join(SWEBenchTaskSpec.model_fields)}"
+            raise ConfigError(msg, field=f"tasks.{loc}", fix=fix) from None
         return cls(parsed)
 
     # ---------------------------------------------------------------- Task interface

@@ -8,7 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from agentbench.errors import ConfigError
+from agentbench.errors import ConfigError, first_problem
 from agentbench.records import Record, content_hash
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -114,8 +114,6 @@ def load_config(path: str | Path) -> SynthConfig:
     try:
         return SynthConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(x) for x in first["loc"]) or "(top level)"
-        raise ConfigError(
-            first["msg"], path=str(p), field=field, fix="see agentbench/tasks/synthetic/configs/"
-        ) from None
+        loc, msg, _ = first_problem(exc)
+        fix = "see agentbench/tasks/synthetic/configs/"
+        raise ConfigError(msg, path=str(p), field=loc or "(top level)", fix=fix) from None
