@@ -7,6 +7,7 @@ result). Both are refused up front with one line naming the file and the limit.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -86,3 +87,25 @@ def load_yaml(text: str, *, source: str) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+def read_yaml(path: Path, *, what: str, fix: str, mapping: bool = True) -> Any:
+    """A YAML file's document under load_yaml's caps; unreadable or invalid is one ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found", path=str(path), fix=fix) from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, a binary file
+        reason = exc.strerror if isinstance(exc, OSError) else exc.reason
+        raise ConfigError(
+            f"cannot read the {what} ({reason or exc})", path=str(path), fix=fix
+        ) from None
+    try:
+        doc = load_yaml(text, source=str(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError("invalid YAML", path=str(path), field=at, fix="fix the syntax") from None
+    if mapping and not isinstance(doc, dict):
+        raise ConfigError("top level must be a mapping", path=str(path), fix=fix)
+    return doc

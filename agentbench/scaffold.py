@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agentbench.config import LimitsConfig
 from agentbench.errors import ConfigError, first_problem
+from agentbench.safeyaml import read_yaml
 
 # Package data: the same folder in a checkout and in an installed wheel.
 SCAFFOLDS_DIR = Path(__file__).resolve().parent / "scaffolds"
@@ -251,34 +251,12 @@ def _load_templates(raw: dict[str, Any], base_dir: Path, path: Path) -> dict[str
 def load_scaffold(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scaffold:
     """Load, merge `overrides` into, and validate a scaffold; errors name the file and key."""
     path = resolve_scaffold_path(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         known = ", ".join(p.stem for p in list_scaffolds())
         raise ConfigError(
             "scaffold not found", path=str(path), fix=f"use a path or one of: {known}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, binary file
-        reason = exc.strerror if isinstance(exc, OSError) else exc.reason
-        raise ConfigError(
-            f"cannot read the scaffold ({reason or exc})",
-            path=str(path),
-            fix="pass a scaffold YAML file (see agentbench/scaffolds/bash-react.yaml)",
-        ) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "?"
-        raise ConfigError(
-            f"invalid YAML at {where}", path=str(path), fix="fix the YAML syntax"
-        ) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            "top level must be a mapping",
-            path=str(path),
-            fix="see agentbench/scaffolds/bash-react.yaml",
         )
+    raw = read_yaml(path, what="scaffold", fix="pass a scaffold YAML file (see bash-react.yaml)")
     raw.setdefault("name", path.stem)
     if overrides:
         raw = _deep_merge(raw, overrides)

@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "trajectory": {"errors", "records", "safeio"},
     # a scaffold is config, read by config's hash and by agent, tasks and planning; it holds
     # the limits' defaults
-    "scaffold": {"config", "errors", "records"},
+    "scaffold": {"config", "errors", "records", "safeyaml"},
     "config": {"models", "records", "scaffold"},  # a system names its model by a provider
     "metrics": set(),  # numpy/scipy only
     # servers: the provider registry names the scripted and embedded servers a provider starts

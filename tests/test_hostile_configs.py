@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli_run import cli_error
 
 DEEP_YAML = "name: t\nsystems: " + "[" * 100_000 + "]" * 100_000 + "\n"
@@ -42,3 +44,23 @@ def test_a_deeply_nested_trajectory_is_one_line_in_replay(tmp_path: Path) -> Non
     traj.write_text('{"type":"start","x":' + "[" * 200_000 + "]" * 200_000 + "}\n")
     line = cli_error("replay", "deep.jsonl", cwd=tmp_path, code=2)
     assert "deep.jsonl: line 1" in line and "levels deep, over the limit" in line
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("scaffold.yaml", ["scaffold", "check", "scaffold.yaml"]),
+        ("script.yaml", ["serve", "scripted", "--script", "script.yaml"]),
+        ("synth.yaml", ["synth", "train", "-c", "synth.yaml", "--out", "out"]),
+        ("suite/suite.yaml", ["tasks", "ls", "suite"]),
+    ],
+)
+def test_every_yaml_a_user_hands_us_is_read_under_the_caps(
+    tmp_path: Path, name: str, args: list[str]
+) -> None:
+    # these four were read with plain yaml.safe_load: an alias bomb would expand in full
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_text(LAUGHS)
+    line = cli_error(*args, cwd=tmp_path, code=2)
+    assert f"{name}:" in line and "values once aliases are expanded" in line
+    assert not (tmp_path / "out").exists()

@@ -31,13 +31,12 @@ def _load_model_config(
     source: str,
 ) -> Any:  # fmt: skip
     """The replayer's ModelConfig: --model-config, else the recorded model without its endpoint."""
-    import yaml
     from pydantic import ValidationError
 
     from agentbench.agent.recorded_model import RecordedModel
     from agentbench.config import ModelConfig
     from agentbench.errors import ConfigError, first_problem
-    from agentbench.safeyaml import load_yaml
+    from agentbench.safeyaml import read_yaml
 
     if path is None:
         rec = RecordedModel(recorded.get("model"), source=source)
@@ -54,12 +53,7 @@ def _load_model_config(
                 highlight=False,
             )
         return rec.config(base_url=base_url, api_key_env=api_key_env)
-    try:
-        raw = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(
-            f"cannot read ({exc})", path=str(path), fix="give a YAML ModelConfig"
-        ) from None
+    raw = read_yaml(path, what="model config", fix="give a YAML ModelConfig", mapping=False)
     if isinstance(raw, dict) and "model" in raw and isinstance(raw["model"], dict):
         raw = raw["model"]  # a whole system config: take its model
     if isinstance(raw, dict):
@@ -177,20 +171,14 @@ def _replay(traj: Path, factory: Any, as_json: bool) -> None:
 
 def _grader(traj: Path, t: Any, task_spec: Path | None) -> Any:
     """grade(patch) -> TestOutcome through the task that recorded the trajectory."""
-    import yaml
 
     from agentbench.errors import ConfigError, DataError
-    from agentbench.safeyaml import load_yaml
+    from agentbench.safeyaml import read_yaml
     from agentbench.tasks.registry import make_task
 
     info = t.start.task_info
     if task_spec is not None:
-        try:
-            spec = load_yaml(task_spec.read_text(encoding="utf-8"), source=str(task_spec))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(
-                f"cannot read ({exc})", path=str(task_spec), fix="give a YAML task spec"
-            ) from None
+        spec = read_yaml(task_spec, what="task spec", fix="give a YAML task spec")
     elif info.get("dataset"):
         spec = {"kind": "swebench", "dataset": info["dataset"]}
     else:

@@ -13,9 +13,7 @@ from rich.table import Table
 app = typer.Typer(no_args_is_help=True, help="SWE-bench style task suites.")
 out = Console()
 
-_DATASET_HELP = (
-    "Hub name (princeton-nlp/SWE-bench_Lite ...), suite name or folder, or .json/.jsonl/.parquet."
-)
+_DATASET_HELP = "Hub name (princeton-nlp/SWE-bench_Lite ...), suite name or folder, or a .json/.jsonl/.csv/.parquet file."
 
 
 def _task(

@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from agentbench.config import SystemConfig
 from agentbench.errors import ConfigError
 from agentbench.records import Record
-from agentbench.safeyaml import load_yaml
+from agentbench.safeyaml import read_yaml
 
 # Package data: the bundled specs, the same folder in a checkout and in an installed wheel.
 SWEEPS_DIR = Path(__file__).resolve().parents[1] / "sweeps"
@@ -205,24 +205,7 @@ def validate_spec(doc: Any, source: str) -> SweepSpec:
 def load_spec(path: str | Path, overrides: list[str] | None = None) -> SweepSpec:
     """Load a sweep spec from YAML, apply `--set` overrides, validate."""
     p = resolve_spec_path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "file not found", path=str(p), fix="pass a sweep spec YAML file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read ({exc})", path=str(p), fix="pass a readable YAML file"
-        ) from None
-    try:
-        doc = load_yaml(text, source=str(p))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise ConfigError(
-            "invalid YAML", path=str(p), field=where, fix="fix the YAML syntax"
-        ) from None
+    doc = read_yaml(p, what="file", fix="pass a sweep spec YAML file", mapping=False)
     if isinstance(doc, dict):
         from agentbench.sweep.specvars import split_var_overrides, substitute_vars
 

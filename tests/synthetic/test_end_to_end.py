@@ -93,7 +93,7 @@ def test_train_again_resumes_without_new_steps(tiny_run: Path) -> None:
         ("name: x\nsizes: [tiny]\ntrian: {steps: 3}\n", "trian"),
         ("name: x\nsizes: [huge]\n", "unknown size"),
         ("name: x\nsizes: [tiny]\ntrain: {steps: 0}\n", "train.steps"),
-        ("name: x\nsizes: [tiny\n", "not valid YAML"),
+        ("name: x\nsizes: [tiny\n", "invalid YAML"),
         ("- just a list\n", "top level must be a mapping"),
     ],
 )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError
 
 from agentbench.errors import ConfigError, first_problem
 from agentbench.records import Record
+from agentbench.safeyaml import read_yaml
 from agentbench.servers.scripted.types import Reply, ScriptedCall
 
 
@@ -59,24 +59,7 @@ class ScriptResponder:
 def load_script(path: str | Path) -> ScriptResponder:
     """Read a script file; a bad file raises ConfigError naming the file and field."""
     p = Path(path)
-    try:
-        data: Any = yaml.safe_load(p.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            "file not found", path=str(p), fix="pass an existing --script FILE"
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"not valid YAML ({exc.__class__.__name__})",
-            path=str(p),
-            fix="check the indentation and quoting",
-        ) from exc
-    if not isinstance(data, dict):
-        raise ConfigError(
-            "expected a mapping with rules/replies/default",
-            path=str(p),
-            fix="see agentbench.servers.scripted.script for the format",
-        )
+    data = read_yaml(p, what="script", fix="see agentbench.servers.scripted.script for the format")
     try:
         script = Script.model_validate(data)
     except ValidationError as exc:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentbench.errors import ConfigError, DataError, first_problem
+from agentbench.safeyaml import read_yaml
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -99,10 +99,7 @@ def bundled_suites() -> list[str]:
 
 def load_suite(yml: Path) -> Suite:
     """Parse a suite.yaml; a bad one raises ConfigError naming the field."""
-    try:
-        raw = yaml.safe_load(yml.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML ({exc})", path=str(yml), fix="fix the syntax") from None
+    raw = read_yaml(yml, what="suite", fix="see agentbench/tasks/swebench/suites/agentbench-mini")
     try:
         cfg = SuiteConfig.model_validate(raw)
     except ValidationError as exc:

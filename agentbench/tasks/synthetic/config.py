@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from agentbench.errors import ConfigError, first_problem
 from agentbench.records import Record, content_hash
+from agentbench.safeyaml import read_yaml
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -103,14 +103,7 @@ def load_config(path: str | Path) -> SynthConfig:
         raise ConfigError(
             "no such config file", path=str(path), fix=f"pass a YAML path or one of {packaged}"
         )
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"not valid YAML ({str(exc).splitlines()[0]})", path=str(p), fix="fix the syntax"
-        ) from None
-    if not isinstance(raw, dict):
-        raise ConfigError("top level must be a mapping", path=str(p), fix="see configs/tiny.yaml")
+    raw = read_yaml(p, what="config", fix="see agentbench/tasks/synthetic/configs/tiny.yaml")
     try:
         return SynthConfig.model_validate(raw)
     except ValidationError as exc:
