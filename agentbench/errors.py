@@ -1,10 +1,11 @@
-"""User-facing errors: one line that names the file, the field and the fix."""
+"""User-facing errors: one line that names the file, the field and the fix.
+
+Standard library only: the GPU bench imports it on a machine that has torch and nothing else.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from pydantic import ValidationError
 
 
 class UserError(Exception):
@@ -53,16 +54,6 @@ class InfraError(Exception):
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
         super().__init__(f"{reason}: {message}")
-
-
-def first_problem(exc: ValidationError) -> tuple[str, str, str]:
-    """(dotted key, message, pydantic error type) of a validation error's first problem.
-
-    A misspelt key also makes its correct twin "missing", so an unknown key is named first.
-    """
-    errs = exc.errors()
-    e = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
-    return ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "), e["type"]
 
 
 def make_dir(path: Path, *, what: str, fix: str) -> Path:

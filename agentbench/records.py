@@ -10,7 +10,7 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SCHEMA_VERSION = 1
 
@@ -25,6 +25,16 @@ class Record(BaseModel):
     """Base for all records: forbid unknown fields so typos in configs are caught."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str, str]:
+    """(dotted key, message, pydantic error type) of a validation error's first problem.
+
+    A misspelt key also makes its correct twin "missing", so an unknown key is named first.
+    """
+    errs = exc.errors()
+    e = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])
+    return ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "), e["type"]
 
 
 # ---------------------------------------------------------------- sample keys

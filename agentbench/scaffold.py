@@ -15,7 +15,8 @@ import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agentbench.config import LimitsConfig
-from agentbench.errors import ConfigError, first_problem
+from agentbench.errors import ConfigError
+from agentbench.records import first_problem
 from agentbench.safeyaml import read_yaml
 
 # Package data: the same folder in a checkout and in an installed wheel.

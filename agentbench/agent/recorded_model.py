@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from agentbench.config import ModelConfig
-from agentbench.errors import DataError, first_problem
+from agentbench.errors import DataError
 from agentbench.models.client import RESERVED_EXTRA
+from agentbench.records import first_problem
 
 # ModelConfig fields that say what the model is and how it samples: safe to take from a file
 TRUSTED_FIELDS = frozenset(

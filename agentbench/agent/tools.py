@@ -14,8 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agentbench.errors import first_problem
-from agentbench.records import ToolSpec
+from agentbench.records import ToolSpec, first_problem
 
 
 class FormatError(Exception):

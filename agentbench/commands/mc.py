@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from agentbench.errors import ConfigError, DataError, EnvironmentProblem, first_problem
+from agentbench.errors import ConfigError, DataError, EnvironmentProblem
+from agentbench.records import first_problem
 
 if TYPE_CHECKING:
     from agentbench.config import ModelConfig

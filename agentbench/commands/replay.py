@@ -35,7 +35,8 @@ def _load_model_config(
 
     from agentbench.agent.recorded_model import RecordedModel
     from agentbench.config import ModelConfig
-    from agentbench.errors import ConfigError, first_problem
+    from agentbench.errors import ConfigError
+    from agentbench.records import first_problem
     from agentbench.safeyaml import read_yaml
 
     if path is None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentbench.errors import DataError, first_problem
-from agentbench.records import ChoiceOutcome, Record, TestOutcome, VectorOutcome
+from agentbench.errors import DataError
+from agentbench.records import ChoiceOutcome, Record, TestOutcome, VectorOutcome, first_problem
 
 STORE_SCHEMA_VERSION = 1
 DB_NAME = "store.sqlite"

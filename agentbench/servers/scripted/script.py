@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from agentbench.errors import ConfigError, first_problem
-from agentbench.records import Record
+from agentbench.errors import ConfigError
+from agentbench.records import Record, first_problem
 from agentbench.safeyaml import read_yaml
 from agentbench.servers.scripted.types import Reply, ScriptedCall
 

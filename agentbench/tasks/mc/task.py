@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError, first_problem
+from agentbench.errors import ConfigError
 from agentbench.models.base import Model
 from agentbench.records import (
     ChoiceOutcome,
@@ -30,6 +30,7 @@ from agentbench.records import (
     SampleResult,
     SampleStatus,
     VectorOutcome,
+    first_problem,
 )
 from agentbench.tasks.base import Task
 from agentbench.tasks.mc.datasets import DatasetSpec, load_questions

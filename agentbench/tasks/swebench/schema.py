@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentbench.errors import DataError, first_problem
+from agentbench.errors import DataError
+from agentbench.records import first_problem
 
 # The fields every SWE-bench / Lite / Verified row carries; others (difficulty, image,
 # eval_script, log_parser ...) are optional extras some variants add.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agentbench.errors import ConfigError, DataError, first_problem
+from agentbench.errors import ConfigError, DataError
+from agentbench.records import first_problem
 from agentbench.safeyaml import read_yaml
 
 SUITES_DIR = Path(__file__).parent / "suites"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from agentbench.config import SystemConfig
-from agentbench.errors import ConfigError, InfraError, UserError, first_problem
+from agentbench.errors import ConfigError, InfraError, UserError
 from agentbench.logging import get_logger
 from agentbench.records import (
     LIMIT_STATUSES,
@@ -21,6 +21,7 @@ from agentbench.records import (
     SampleResult,
     SampleStatus,
     TestOutcome,
+    first_problem,
 )
 from agentbench.sandbox.mirror import check_registry
 from agentbench.tasks.base import Task

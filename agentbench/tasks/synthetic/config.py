@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from agentbench.errors import ConfigError, first_problem
-from agentbench.records import Record, content_hash
+from agentbench.errors import ConfigError
+from agentbench.records import Record, content_hash, first_problem
 from agentbench.safeyaml import read_yaml
 
 CONFIG_DIR = Path(__file__).parent / "configs"
