@@ -9,12 +9,11 @@ DataError naming the file and, where there is one, the line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from agentbench.errors import DataError
-from agentbench.safeio import MAX_TOTAL_BYTES, InputLimitError, check_json_limits
+from agentbench.safeio import MAX_TOTAL_BYTES, InputLimitError, loads_json
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet")
 # keys under which a JSON document may hold its list of rows
@@ -51,23 +50,12 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
             rows = pq.read_table(path).to_pylist()
         elif suffix == ".json":
-            text = path.read_text(encoding="utf-8")
-            check_json_limits(text, source=str(path))
-            rows = json.loads(text)
+            rows = loads_json(path.read_bytes(), source=str(path))
             if isinstance(rows, dict):
                 rows = next((rows[k] for k in _ROW_KEYS if isinstance(rows.get(k), list)), rows)
         else:
-            rows = []
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if line.strip():
-                    check_json_limits(line, source=f"{path}: line {n}")
-                    try:
-                        rows.append(json.loads(line))
-                    except ValueError as exc:
-                        raise DataError(
-                            f"line {n}: invalid JSON ({exc})", path=str(path),
-                            fix="one JSON object per line",
-                        ) from None  # fmt: skip
+            lines = enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            rows = [loads_json(ln, source=f"{path}: line {n}") for n, ln in lines if ln.strip()]
     except DataError:
         raise
     except UnicodeDecodeError as exc:

@@ -42,7 +42,7 @@ def test_every_format_gives_the_same_rows(tmp_path: Path, suffix: str) -> None:
     ("name", "text", "expect"),
     [
         ("t.txt", "x", "unknown file type '.txt'"),
-        ("t.jsonl", '{"a": 1}\n\n{nope\n', "line 3: invalid JSON"),
+        ("t.jsonl", '{"a": 1}\n\n{nope\n', "line 3: not valid JSON"),
         ("t.json", '{"rows": 3}', "expected a list of objects"),
         ("t.jsonl", "[1, 2]\n", "expected a list of objects"),
         ("t.parquet", "PAR1 not really", "cannot read the parquet file"),

@@ -20,6 +20,7 @@ from agentbench.errors import DataError
 from agentbench.importers.common import ImportSummary, summary, write_import
 from agentbench.importers.patchtraj import write_patch_trajectory
 from agentbench.records import ExitStatus, SampleKey, SampleResult, SampleStatus, TestOutcome
+from agentbench.rows import read_rows
 from agentbench.safeio import loads_json
 from agentbench.tasks.swebench.evalscript import APPLY_PATCH_FAIL
 from agentbench.tasks.swebench.grading import REPO_PARSERS, UngradableLog, outcome_from_log
@@ -71,24 +72,15 @@ def _read(path: Path) -> str:
 
 
 def dataset_rows(path: Path | None) -> dict[str, DatasetRow]:
-    """instance id -> repo and test lists, from SWE-bench rows (JSON list or JSONL)."""
+    """instance id -> repo and test lists, from SWE-bench rows (JSON, JSONL, CSV or Parquet)."""
     if path is None:
         return {}
-    text = _read(path)
-    if text.lstrip().startswith("["):
-        rows = loads_json(text, source=str(path))
-    else:
-        rows = [
-            loads_json(ln, source=f"{path}:{i + 1}")
-            for i, ln in enumerate(text.splitlines())
-            if ln.strip()
-        ]
     out = {}
-    for i, row in enumerate(rows):
+    for i, row in enumerate(read_rows(path)):
         where = f"{path}: row {i + 1}"
         lists = []
         for name in (F2P, P2P):
-            v = row.get(name) if isinstance(row, dict) else None
+            v = row.get(name)
             if isinstance(v, str):  # the hub stores these as JSON text
                 v = loads_json(v, source=f"{where}: {name}")
             if not isinstance(v, list) or not isinstance(row.get("instance_id"), str):

@@ -247,3 +247,15 @@ def test_deeply_nested_report_json_is_one_line(tmp_path: Path) -> None:
     report.write_text("[" * 200_000 + "]" * 200_000)
     line = _bad(tmp_path, run=src)
     assert line.startswith(f"{report}: JSON nested 200000 levels deep, over the limit of 256")
+
+
+def test_the_dataset_may_be_the_hubs_parquet(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from agentbench.importers.swebench_harness import dataset_rows
+
+    # the hub ships SWE-bench as Parquet, its test lists as JSON text
+    pq.write_table(pa.Table.from_pylist(list(_rows().values())), tmp_path / "test.parquet")
+    assert dataset_rows(tmp_path / "test.parquet") == dataset_rows(FIX / "dataset.jsonl")
+    assert len(dataset_rows(tmp_path / "test.parquet")) == len(_rows())

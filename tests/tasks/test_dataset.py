@@ -84,7 +84,7 @@ def test_bad_row_in_parquet(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
 def test_corrupt_files(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
     p = tmp_path / "c.jsonl"
     p.write_text(json.dumps(rows[0]) + "\n{broken\n")
-    with pytest.raises(DataError, match="line 2: invalid JSON"):
+    with pytest.raises(DataError, match="line 2: not valid JSON"):
         load_dataset(str(p))
     q = tmp_path / "c.parquet"
     q.write_bytes(b"PAR1 not really")
